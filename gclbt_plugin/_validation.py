@@ -59,9 +59,10 @@ def check_features(x: Tensor, name: str = "x") -> Tensor:
         raise TypeError(f"{name} must be a torch.Tensor of shape [N, F], got {type(x).__name__}")
     if x.dim() != 2:
         raise ValueError(f"{name} must be 2-D with shape [N, F], got shape {list(x.shape)}")
-    if x.is_floating_point() and not x.is_sparse and torch.isnan(x).any():
-        n_bad = int(torch.isnan(x).any(dim=1).sum())
-        raise ValueError(f"{name} contains NaN in {n_bad} row(s); clean or impute features first")
+    values = x.coalesce().values() if x.is_sparse else x
+    if values.is_floating_point() and torch.isnan(values).any():
+        n_bad = int(torch.isnan(values).sum())
+        raise ValueError(f"{name} contains {n_bad} NaN value(s); clean or impute features first")
     return x
 
 

@@ -1,0 +1,108 @@
+"""``gclbt train``: train a method on a dataset and print its linear-probe accuracy."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gclbt_plugin.cli.options import (
+    add_data_options,
+    add_device_option,
+    parse_assignment,
+    read_config_file,
+    write_json_atomic,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a method and report linear-probe accuracy",
+        description="Train a self-supervised method on a dataset, then evaluate frozen embeddings "
+        "with an L2-regularised logistic-regression probe (strength chosen on validation).",
+    )
+    parser.add_argument("--method", help="a registered method (gclbt list methods); default from --config")
+    parser.add_argument("--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, ...")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML file of hyper-parameters merged over the recipe's published defaults "
+        "(may also name method: and dataset:)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one hyper-parameter, e.g. --set loss.lambda_=0.005 (repeatable; beats --config)",
+    )
+    parser.add_argument("--epochs", type=int, help="training epochs (beats --config and the recipe)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one model per seed (default: 0)")
+    parser.add_argument("--protocol", choices=["public", "random", "wikics"], help="default: by dataset")
+    parser.add_argument("--num-splits", type=int, default=20, help="random splits per model (default: 20)")
+    parser.add_argument(
+        "--sparse-features",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="sparse first-layer products for bag-of-words features (default: auto, below 5%% density)",
+    )
+    parser.add_argument("--checkpoint-dir", metavar="DIR", help="write checkpoints here and resume from them")
+    parser.add_argument("--output", metavar="FILE", help="results JSON (default: results/<method>-<dataset>.json)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_device_option(parser)
+    add_data_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gclbt_plugin.cli.main import UsageError
+    from gclbt_plugin.experiment import run_experiment
+
+    file_config = read_config_file(args.config) if args.config else {}
+    method = args.method or file_config.pop("method", None)
+    dataset = args.dataset or file_config.pop("dataset", None)
+    file_config.pop("method", None)
+    file_config.pop("dataset", None)
+    if not method or not dataset:
+        raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
+    overrides = [file_config] + [parse_assignment(text) for text in args.assignments]
+    if args.epochs is not None:
+        if args.epochs <= 0:
+            raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+        overrides.append({"epochs": args.epochs})
+    sparse = {"auto": "auto", "on": True, "off": False}[args.sparse_features]
+    result = run_experiment(
+        method,
+        dataset,
+        overrides=overrides,
+        seeds=args.seeds,
+        protocol=args.protocol,
+        num_splits=args.num_splits,
+        device=args.device,
+        data_cache=args.data_cache,
+        data_mirror=args.data_mirror,
+        sparse_features=sparse,
+        checkpoint_dir=args.checkpoint_dir,
+        progress=not args.no_progress,
+    )
+    output = Path(args.output or f"results/{method}-{result.dataset}.json")
+    write_json_atomic(result.to_dict(), output)
+    print(format_table(result))
+    print(f"results written to {output}")
+    return 0
+
+
+def format_table(result) -> str:
+    rows = [
+        ("method", result.method),
+        ("dataset", result.dataset),
+        ("protocol", f"{result.protocol} ({result.num_evaluations} evaluations)"),
+        ("test accuracy", f"{result.test_mean:.2f} ± {result.test_std:.2f} %"),
+        ("val accuracy", f"{result.val_mean:.2f} ± {result.val_std:.2f} %"),
+        ("epochs", str(result.epochs)),
+        ("time", f"{result.seconds:.1f} s ({result.seconds_per_epoch * 1000:.1f} ms/epoch)"),
+        ("device", result.device + (", sparse features" if result.sparse_features else "")),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -1,0 +1,280 @@
+"""The main job: train a registered method on a dataset and report linear-probe accuracy.
+
+``run_experiment`` is what ``gclbt train`` runs, what each Optuna trial runs and what each
+benchmark cell runs -- one code path for every method (recipes differ by configuration only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gclbt_plugin import __version__, registry
+from gclbt_plugin.data import load_dataset
+from gclbt_plugin.data.datasets import LoadedDataset, feature_density
+from gclbt_plugin.evaluation import evaluate_embeddings, make_splits
+from gclbt_plugin.evaluation.linear_probe import ProbeResult
+from gclbt_plugin.recipes.build import build_model
+from gclbt_plugin.recipes.recipe import Recipe, merge_config
+from gclbt_plugin.training import resolve_device, train
+
+# Bag-of-words features below this density are fed to the encoder as a sparse matrix
+# (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
+SPARSE_DENSITY_THRESHOLD = 0.05
+
+TRAINING_KEYS = ("epochs", "optimizer", "scheduler", "sources")
+
+
+def default_protocol(dataset: LoadedDataset) -> str:
+    """``public`` for Planetoid data, ``wikics`` for WikiCS, ``random`` (10/10/80) otherwise."""
+    if dataset.name == "WikiCS":
+        return "wikics"
+    if dataset.name in ("Cora", "CiteSeer", "PubMed"):
+        return "public"
+    return "random"
+
+
+def resolve_config(
+    method: str,
+    dataset: str | None = None,
+    overrides: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The recipe's published defaults for ``dataset`` with each override deep-merged in order."""
+    recipe = registry.create("methods", method)
+    if not isinstance(recipe, Recipe):  # pragma: no cover - the registry checks the kind
+        raise TypeError(f"method {method!r} is not a Recipe")
+    config = recipe.config_for(dataset)
+    for override in overrides:
+        config = merge_config(config, override)
+    return config
+
+
+def config_fingerprint(config: dict[str, Any], *extra: Any) -> str:
+    """A short stable hash of a configuration (and e.g. dataset name and seed)."""
+    text = json.dumps([config, *extra], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class RunRecord:
+    """One trained model (one seed) and its probe over the protocol's splits."""
+
+    seed: int
+    epochs: int
+    seconds: float
+    seconds_per_epoch: float
+    final_loss: float
+    probe: dict[str, Any]
+
+
+@dataclass
+class ExperimentResult:
+    """Accuracy (in %) as mean ± std over every (seed, split) pair, plus how it was obtained."""
+
+    method: str
+    dataset: str
+    protocol: str
+    test_mean: float
+    test_std: float
+    val_mean: float
+    val_std: float
+    num_evaluations: int
+    epochs: int
+    seconds: float
+    seconds_per_epoch: float
+    device: str
+    sparse_features: bool
+    config: dict[str, Any]
+    runs: list[RunRecord] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"{self.method} on {self.dataset} ({self.protocol} split, {self.num_evaluations} evaluations): "
+            f"test accuracy {self.test_mean:.2f} ± {self.test_std:.2f} %, "
+            f"val {self.val_mean:.2f} ± {self.val_std:.2f} %; {self.epochs} epochs, "
+            f"{self.seconds_per_epoch * 1000:.1f} ms/epoch on {self.device}"
+        )
+
+
+def environment() -> dict[str, Any]:
+    """Versions and machine facts written beside every result."""
+    import torch_geometric
+
+    info: dict[str, Any] = {
+        "gclbt_plugin": __version__,
+        "torch": torch.__version__,
+        "torch_geometric": torch_geometric.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if torch.cuda.is_available():
+        info["cuda_device"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _use_sparse(x: torch.Tensor, sparse_features: bool | str) -> bool:
+    if sparse_features == "auto":
+        return feature_density(x) < SPARSE_DENSITY_THRESHOLD
+    if isinstance(sparse_features, bool):
+        return sparse_features
+    raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
+
+
+def run_experiment(
+    method: str,
+    dataset: str | LoadedDataset,
+    *,
+    overrides: Sequence[dict[str, Any]] = (),
+    config: dict[str, Any] | None = None,
+    seeds: Sequence[int] = (0,),
+    protocol: str | None = None,
+    num_splits: int = 20,
+    device: str = "auto",
+    data_cache: str | os.PathLike | None = None,
+    data_mirror: str | os.PathLike | None = None,
+    sparse_features: bool | str = "auto",
+    checkpoint_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    eval_every: int | None = None,
+    eval_splits: int | None = None,
+    on_evaluation: Callable[[int, ProbeResult], None] | None = None,
+    evaluate_test: bool = True,
+) -> ExperimentResult:
+    """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
+
+    Args:
+        method (str): a registered method (``gclbt list methods``).
+        dataset (str | LoadedDataset): a dataset name (see :func:`gclbt_plugin.data.load_dataset`).
+        overrides (sequence of dict): merged over the recipe's published defaults, in order.
+        config (dict, optional): a complete configuration; replaces defaults and overrides.
+        seeds (sequence of int): one model per seed (initialisation and augmentation draws).
+        protocol (str, optional): ``public``, ``random`` or ``wikics``; default by dataset.
+        num_splits (int): random splits per model for the ``random`` protocol. (default: 20)
+        device (str): ``auto``, ``cpu``, ``cuda`` or ``cuda:i``. (default: ``auto``)
+        data_cache, data_mirror: see :func:`gclbt_plugin.data.load_dataset`.
+        sparse_features (bool | "auto"): feed features as a sparse matrix; ``auto`` does so below
+            5 % density. (default: ``"auto"``)
+        checkpoint_dir (path, optional): per-seed checkpoints; an interrupted run resumes.
+        progress (bool): progress bars. (default: ``True``)
+        eval_every (int, optional): also probe every ``eval_every`` epochs on the first
+            ``eval_splits`` splits and pass the result to ``on_evaluation(epoch, result)``
+            (used for Optuna's pruning; it may raise ``optuna.TrialPruned``).
+        evaluate_test (bool): report test accuracy (``False`` during tuning: only validation
+            accuracy is computed and ``test_mean`` is ``nan``).
+    """
+    loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
+    if config is None:
+        config = resolve_config(method, loaded.name, overrides)
+    protocol = protocol or default_protocol(loaded)
+    torch_device = resolve_device(device)
+    data = loaded.data
+    splits = make_splits(protocol, data, num_splits=num_splits, seed=0)
+    x = data.x.to(torch_device)
+    sparse = _use_sparse(data.x, sparse_features)
+    if sparse:
+        x = x.to_sparse_coo().coalesce()
+    edge_index = data.edge_index.to(torch_device)
+    edge_weight = getattr(data, "edge_weight", None)
+    edge_weight = edge_weight.to(torch_device) if edge_weight is not None else None
+    y = data.y.to(torch_device)
+    epochs = int(config.get("epochs", 100))
+    if eval_every is not None and on_evaluation is None:
+        raise ValueError("eval_every needs on_evaluation")
+
+    runs: list[RunRecord] = []
+    tests: list[float] = []
+    vals: list[float] = []
+    total_seconds = 0.0
+    for seed in seeds:
+        torch.manual_seed(seed)
+        generator = torch.Generator(device=torch_device).manual_seed(seed + 1)
+        model = build_model(config, loaded.num_features, generator=generator).to(torch_device)
+
+        callback = None
+        if eval_every is not None:
+            quick = splits[: eval_splits or len(splits)]
+
+            def callback(epoch: int, model_: Any, loss: float) -> None:
+                if epoch % eval_every == 0 and epoch < epochs:
+                    embeddings = model_.embed(x, edge_index, edge_weight)
+                    model_.train()
+                    on_evaluation(epoch, evaluate_embeddings(embeddings, y, quick, seed=seed, evaluate_test=False))
+
+        checkpoint_path = None
+        if checkpoint_dir is not None:
+            fingerprint_name = config_fingerprint(config, loaded.name, seed, sparse)
+            checkpoint_path = Path(checkpoint_dir) / f"{method}-{loaded.name}-seed{seed}-{fingerprint_name}.pt"
+        started = time.perf_counter()
+        trained = train(
+            model,
+            x,
+            edge_index,
+            edge_weight,
+            epochs=epochs,
+            optimizer=config.get("optimizer", {"name": "adam", "lr": 1e-3}),
+            scheduler=config.get("scheduler"),
+            generator=generator,
+            checkpoint_path=checkpoint_path,
+            fingerprint=config_fingerprint(config, loaded.name, seed, sparse),
+            progress=progress,
+            callback=callback,
+        )
+        embeddings = model.embed(x, edge_index, edge_weight)
+        probe = evaluate_embeddings(embeddings, y, splits, seed=seed, evaluate_test=evaluate_test)
+        total_seconds += time.perf_counter() - started
+        tests.extend(probe.test_accuracies)
+        vals.extend(probe.val_accuracies)
+        runs.append(
+            RunRecord(
+                seed=seed,
+                epochs=trained.epochs,
+                seconds=trained.seconds,
+                seconds_per_epoch=trained.seconds_per_epoch,
+                final_loss=trained.losses[-1],
+                probe=probe.to_dict(),
+            )
+        )
+
+    def mean_std(values: list[float]) -> tuple[float, float]:
+        if not values:
+            return float("nan"), float("nan")
+        t = torch.tensor(values, dtype=torch.float64) * 100
+        return float(t.mean()), float(t.std(unbiased=False))
+
+    test_mean, test_std = mean_std(tests)
+    val_mean, val_std = mean_std(vals)
+    train_seconds = sum(r.seconds for r in runs)
+    train_epochs = sum(r.epochs for r in runs)
+    return ExperimentResult(
+        method=method,
+        dataset=loaded.name,
+        protocol=protocol,
+        test_mean=test_mean,
+        test_std=test_std,
+        val_mean=val_mean,
+        val_std=val_std,
+        num_evaluations=len(vals),
+        epochs=epochs,
+        seconds=total_seconds,
+        seconds_per_epoch=train_seconds / max(1, train_epochs),
+        device=str(torch_device),
+        sparse_features=sparse,
+        config=config,
+        runs=runs,
+        environment=environment(),
+    )

@@ -1,0 +1,100 @@
+"""Build a :class:`~gclbt_plugin.models.ContrastModel` from a recipe configuration.
+
+Every component is created by name through the plugin registry, so any registered augmenter,
+loss or encoder (ours or a third party's) can be swapped into any recipe by configuration.
+The loss decides the wiring: a loss with ``requires_target_network = True`` (BGRL's
+``BootstrapLoss``) gets the online/target :class:`~gclbt_plugin.models.BootstrapModel`; every
+other loss gets the :class:`~gclbt_plugin.models.DualBranchModel`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+from torch import nn
+
+from gclbt_plugin import registry
+from gclbt_plugin.augmentors.base import Augmentor, Compose
+from gclbt_plugin.encoders.mlp import MLP
+from gclbt_plugin.models import BootstrapModel, ContrastModel, DualBranchModel
+
+VIEW_KEYS = ("view1", "view2")
+
+
+def _split_name(section: str, spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ValueError(f"config section {section!r} must be a mapping with a 'name' key, got {spec!r}")
+    kwargs = dict(spec)
+    return kwargs.pop("name"), kwargs
+
+
+def _accepts(factory: Any, keyword: str) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return keyword in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def build_augmentor(section: str, view: dict[str, Any] | None, generator: torch.Generator | None) -> Augmentor:
+    """A :class:`Compose` of the view's augmenters (``edge`` first, then ``feature``, then the rest).
+
+    A value of ``None`` for an entry (e.g. ``feature: null``) leaves that augmentation out.
+    """
+    view = view or {}
+    if not isinstance(view, dict):
+        raise ValueError(f"config section {section!r} must map augmentation slots to augmenters, got {view!r}")
+    order = sorted(view, key=lambda k: (k != "edge", k != "feature", k))
+    augmentors = []
+    for slot in order:
+        if view[slot] is None:
+            continue
+        name, kwargs = _split_name(f"{section}.{slot}", view[slot])
+        if generator is not None and "generator" not in kwargs and _accepts(registry.get("augmentors", name), "generator"):
+            kwargs["generator"] = generator
+        augmentors.append(registry.create("augmentors", name, **kwargs))
+    return Compose(augmentors)
+
+
+def build_head(section: str, spec: dict[str, Any], in_channels: int) -> nn.Module:
+    """An :class:`MLP` head (projector or predictor) reading ``[N, in_channels]``."""
+    kwargs = dict(spec)
+    kwargs.setdefault("hidden_channels", in_channels)
+    kwargs.setdefault("out_channels", in_channels)
+    try:
+        return MLP(in_channels, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"config section {section!r}: {error}") from error
+
+
+def build_model(config: dict[str, Any], in_channels: int, generator: torch.Generator | None = None) -> ContrastModel:
+    """Create the contrast model described by ``config`` for inputs with ``in_channels`` features.
+
+    Args:
+        config (dict): a recipe configuration (see :mod:`gclbt_plugin.recipes.recipe`).
+        in_channels (int): number of node features F.
+        generator (torch.Generator, optional): passed to every augmenter that accepts one.
+
+    Raises:
+        ValueError: a section is missing or malformed; registry errors for unknown names.
+    """
+    for section in ("encoder", "loss", *VIEW_KEYS):
+        if section not in config:
+            raise ValueError(f"config has no {section!r} section; present: {sorted(config)}")
+    encoder_name, encoder_kwargs = _split_name("encoder", config["encoder"])
+    encoder = registry.create("encoders", encoder_name, in_channels=in_channels, **encoder_kwargs)
+    out_channels = getattr(encoder, "out_channels", None)
+    if not isinstance(out_channels, int):
+        raise TypeError(f"encoder {encoder_name!r} must expose an integer attribute out_channels")
+    loss_name, loss_kwargs = _split_name("loss", config["loss"])
+    loss = registry.create("losses", loss_name, **loss_kwargs)
+    augmentor1 = build_augmentor("view1", config["view1"], generator)
+    augmentor2 = build_augmentor("view2", config["view2"], generator)
+    if getattr(loss, "requires_target_network", False):
+        predictor = build_head("predictor", config.get("predictor") or {}, out_channels)
+        return BootstrapModel(encoder, augmentor1, augmentor2, predictor, loss, momentum=config.get("momentum", 0.99))
+    projector = config.get("projector")
+    head = build_head("projector", projector, out_channels) if projector else None
+    return DualBranchModel(encoder, augmentor1, augmentor2, loss, projector=head)
