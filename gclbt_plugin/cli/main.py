@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from gclbt_plugin import __version__
+from gclbt_plugin.registry import PluginError
 
 # The order in which subcommands appear in ``gclbt --help``.
 SUBCOMMAND_MODULES = ("list_command", "train_command", "tune_command", "bench_command")
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, LookupError) as error:
+    except (UsageError, PluginError, ValueError, TypeError, FileNotFoundError, LookupError) as error:
         if args.debug:
             raise
         print(f"gclbt {args.command}: error: {error}", file=sys.stderr)

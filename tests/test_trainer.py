@@ -1,0 +1,108 @@
+"""The training loop: resume equals uninterrupted, divergence is an error, schedules follow the formula."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from gclbt_plugin.augmentors import Compose, EdgeDropping, FeatureMasking
+from gclbt_plugin.encoders import GCN
+from gclbt_plugin.losses import BarlowTwinsLoss
+from gclbt_plugin.models import ContrastModel, DualBranchModel
+from gclbt_plugin.training import TrainingDivergedError, train
+from gclbt_plugin.training.optim import warmup_cosine_factor
+
+OPTIMIZER = {"name": "adamw", "lr": 0.01, "weight_decay": 1e-5}
+
+
+@pytest.fixture
+def graph():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(30, 6, generator=generator)
+    edge_index = torch.randint(0, 30, (2, 120), generator=generator)
+    return x, edge_index
+
+
+def make_model(seed: int = 0):
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    views = [Compose([EdgeDropping(0.3, generator=generator), FeatureMasking(0.2, generator=generator)]) for _ in "12"]
+    encoder = GCN(6, hidden_channels=8, num_layers=2, batch_norm=True)
+    return DualBranchModel(encoder, views[0], views[1], BarlowTwinsLoss()), generator
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_train_resume_from_checkpoint_equals_uninterrupted_run(graph, tmp_path):
+    x, edge_index = graph
+    model, generator = make_model()
+    full = train(model, x, edge_index, epochs=6, optimizer=OPTIMIZER, generator=generator, progress=False)
+
+    path = tmp_path / "run.pt"
+    interrupted, generator = make_model()
+
+    def stop_at_epoch_3(epoch, _model, _loss):
+        if epoch == 3:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(interrupted, x, edge_index, epochs=6, optimizer=OPTIMIZER, generator=generator,
+              checkpoint_path=path, checkpoint_every=3, progress=False, callback=stop_at_epoch_3)
+    # A fresh process: new model and generator with other states; everything comes from the file.
+    resumed, generator = make_model(seed=123)
+    result = train(resumed, x, edge_index, epochs=6, optimizer=OPTIMIZER, generator=generator,
+                   checkpoint_path=path, checkpoint_every=3, progress=False)
+    assert result.resumed_from == 3
+    assert result.losses == pytest.approx(full.losses, rel=1e-5)
+    for a, b in zip(model.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6)
+
+
+def test_train_refuses_checkpoint_of_another_configuration(graph, tmp_path):
+    x, edge_index = graph
+    model, generator = make_model()
+    path = tmp_path / "run.pt"
+    train(model, x, edge_index, epochs=2, optimizer=OPTIMIZER, checkpoint_path=path, fingerprint="a", progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(model, x, edge_index, epochs=4, optimizer=OPTIMIZER, checkpoint_path=path, fingerprint="b",
+              progress=False)
+
+
+def test_train_checkpoint_leaves_no_temporary_files(graph, tmp_path):
+    x, edge_index = graph
+    model, generator = make_model()
+    train(model, x, edge_index, epochs=4, optimizer=OPTIMIZER, checkpoint_path=tmp_path / "run.pt",
+          checkpoint_every=1, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
+
+
+class NaNModel(ContrastModel):
+    def __init__(self):
+        super().__init__(nn.Linear(6, 2), Compose([]), Compose([]))
+
+    def forward(self, x, edge_index, edge_weight=None):
+        return self.encoder(x).sum() * float("nan")
+
+
+def test_train_raises_with_epoch_when_loss_becomes_nan(graph):
+    x, edge_index = graph
+    with pytest.raises(TrainingDivergedError, match=r"loss became nan at epoch 1/5"):
+        train(NaNModel(), x, edge_index, epochs=5, optimizer=OPTIMIZER, progress=False)
+
+
+def test_train_rejects_bad_epochs(graph):
+    x, edge_index = graph
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
+        train(NaNModel(), x, edge_index, epochs=0, optimizer=OPTIMIZER, progress=False)
+
+
+def test_warmup_cosine_factor_follows_formula():
+    # linear warm-up over 10 epochs, then half a cosine over the remaining 90
+    assert warmup_cosine_factor(0, 100, 10, True) == pytest.approx(0.1)
+    assert warmup_cosine_factor(9, 100, 10, True) == pytest.approx(1.0)
+    assert warmup_cosine_factor(10, 100, 10, True) == pytest.approx(1.0)
+    assert warmup_cosine_factor(55, 100, 10, True) == pytest.approx(0.5 * (1 + math.cos(math.pi * 45 / 90)))
+    assert warmup_cosine_factor(55, 100, 0, False) == 1.0
