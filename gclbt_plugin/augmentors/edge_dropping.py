@@ -42,7 +42,9 @@ class EdgeDropping(Augmentor):
         >>> x, edge_index, edge_weight = aug(x, edge_index)
     """
 
-    def __init__(self, p: float, undirected: bool = False, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self, p: float, undirected: bool = False, generator: torch.Generator | None = None
+    ) -> None:
         super().__init__(generator)
         self.p = check_probability("p", p)
         if not isinstance(undirected, bool):

@@ -73,8 +73,10 @@ def importance_to_probability(log_importance: Tensor, p: float, threshold: float
     return probability.to(torch.float32).clamp(max=threshold)
 
 
-def edge_log_importance(edge_index: Tensor, centrality: Tensor, aggregation: str = "sink") -> Tensor:
-    """``s_e`` from the endpoints' centralities: ``log(phi_c)`` of the sink, the source, or the mean.
+def edge_log_importance(
+    edge_index: Tensor, centrality: Tensor, aggregation: str = "sink"
+) -> Tensor:
+    """``s_e``: ``log(phi_c)`` of the edge's sink, of its source, or the mean of both.
 
     GCA's code uses the sink (``edge_index[1]``); ``"mean"`` averages the two endpoints'
     log-centralities as GCA's ``pr_drop_weights(aggr="mean")`` does.
@@ -123,7 +125,9 @@ def edge_drop_probability(
     Raises:
         ValueError: for ``p``/``threshold`` outside ``[0, 1]`` or an unknown ``aggregation``.
     """
-    return importance_to_probability(edge_log_importance(edge_index, centrality, aggregation), p, threshold)
+    return importance_to_probability(
+        edge_log_importance(edge_index, centrality, aggregation), p, threshold
+    )
 
 
 def feature_importance(x: Tensor, centrality: Tensor, dense: bool | None = None) -> Tensor:
@@ -166,7 +170,7 @@ def feature_mask_probability(
     threshold: float,
     dense: bool | None = None,
 ) -> Tensor:
-    """Per-dimension mask probability ``p_j = min((s_max - s_j) / (s_max - mean(s)) * p, threshold)``.
+    """Per-dimension mask probability ``p_j = min((s_max - s_j) / (s_max - mean(s)) * p, tau)``.
 
     ``s_j = log(w_j)`` with ``w`` from :func:`feature_importance`; a dimension with ``w_j = 0``
     gets the highest probability (see :func:`importance_to_probability`).

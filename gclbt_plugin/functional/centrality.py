@@ -88,7 +88,9 @@ def pagerank_centrality(
     inverse_out = torch.where(dangling, torch.zeros_like(out_degree), 1.0 / out_degree.clamp(min=1))
     rank = torch.full((num_nodes,), 1.0 / num_nodes, dtype=torch.float64, device=device)
     for _ in range(max_iter):
-        flow = scatter(rank[source] * inverse_out[source], target, dim=0, dim_size=num_nodes, reduce="sum")
+        flow = scatter(
+            rank[source] * inverse_out[source], target, dim=0, dim_size=num_nodes, reduce="sum"
+        )
         dangling_mass = rank[dangling].sum()
         new_rank = damping * (flow + dangling_mass / num_nodes) + (1.0 - damping) / num_nodes
         change = float((new_rank - rank).abs().sum())

@@ -17,8 +17,12 @@ from torch_geometric.utils import scatter
 from gclbt_plugin.functional.random import uniform
 
 
-def keep_mask(drop_probability: Tensor | float, num: int, device: torch.device | str,
-              generator: torch.Generator | None = None) -> Tensor:
+def keep_mask(
+    drop_probability: Tensor | float,
+    num: int,
+    device: torch.device | str,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """Boolean ``[num]`` mask, ``True`` = kept, each entry kept independently with ``1 - p_i``.
 
     ``p_i = 0`` always keeps and ``p_i = 1`` always drops.
@@ -66,9 +70,13 @@ def pair_drop_probability(drop_probability: Tensor, pair: Tensor, num_pairs: int
     return scatter(drop_probability, pair, dim=0, dim_size=num_pairs, reduce="mean")
 
 
-def undirected_keep_mask(drop_probability: Tensor | float, pair: Tensor, num_pairs: int,
-                         generator: torch.Generator | None = None) -> Tensor:
-    """Edge keep mask with one draw per unordered pair: both directions are kept or dropped together.
+def undirected_keep_mask(
+    drop_probability: Tensor | float,
+    pair: Tensor,
+    num_pairs: int,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Edge keep mask, one draw per unordered pair: both directions kept or dropped together.
 
     Args:
         drop_probability (Tensor or float): one probability, or ``[P]`` per-pair probabilities
@@ -83,9 +91,10 @@ def undirected_keep_mask(drop_probability: Tensor | float, pair: Tensor, num_pai
     return keep_mask(drop_probability, num_pairs, pair.device, generator)[pair]
 
 
-def apply_edge_mask(edge_index: Tensor, edge_weight: Tensor | None, keep: Tensor
-                    ) -> tuple[Tensor, Tensor | None]:
-    """Index ``edge_index`` (``[2, E]``) and ``edge_weight`` (``[E]`` or None) with one ``[E]`` mask."""
+def apply_edge_mask(
+    edge_index: Tensor, edge_weight: Tensor | None, keep: Tensor
+) -> tuple[Tensor, Tensor | None]:
+    """Index ``edge_index`` ``[2, E]`` and ``edge_weight`` ``[E]`` (or None) with one mask."""
     return edge_index[:, keep], (None if edge_weight is None else edge_weight[keep])
 
 

@@ -52,7 +52,8 @@ def build_augmentor(section: str, view: dict[str, Any] | None, generator: torch.
         if view[slot] is None:
             continue
         name, kwargs = _split_name(f"{section}.{slot}", view[slot])
-        if generator is not None and "generator" not in kwargs and _accepts(registry.get("augmentors", name), "generator"):
+        wants_generator = generator is not None and "generator" not in kwargs
+        if wants_generator and _accepts(registry.get("augmentors", name), "generator"):
             kwargs["generator"] = generator
         augmentors.append(registry.create("augmentors", name, **kwargs))
     return Compose(augmentors)

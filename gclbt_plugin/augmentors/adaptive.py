@@ -1,0 +1,262 @@
+"""GCA's adaptive augmenters: centrality-aware edge dropping and feature masking."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gclbt_plugin._validation import check_choice, check_probability
+from gclbt_plugin.augmentors.base import Augmentor
+from gclbt_plugin.functional.adaptive import (
+    AGGREGATIONS,
+    edge_drop_probability,
+    feature_mask_probability,
+)
+from gclbt_plugin.functional.centrality import CENTRALITIES, node_centrality
+from gclbt_plugin.functional.dropping import (
+    apply_edge_mask,
+    edge_pairs,
+    keep_mask,
+    mask_features,
+    pair_drop_probability,
+    undirected_keep_mask,
+)
+from gclbt_plugin.graph import Graph
+
+
+def _identity_key(tensor: Tensor) -> tuple:
+    """What identifies a tensor's current contents without reading them."""
+    if tensor.is_sparse:
+        pointer: Any = (tensor._indices().data_ptr(), tensor._values().data_ptr())
+    else:
+        pointer = tensor.data_ptr()
+    return (pointer, tuple(tensor.shape), tensor.dtype, tensor.device, tensor._version)
+
+
+class _GraphCache:
+    """One-entry cache of what was computed from some input tensors.
+
+    An entry is reused only for the very same tensor objects (held by weak reference, so the
+    cache keeps nothing alive) with unchanged data pointer, shape, dtype, device and version
+    counter: any in-place edit bumps ``_version`` and invalidates the entry.
+    """
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._refs: tuple[weakref.ref, ...] = ()
+        self._key: tuple | None = None
+        self._value: Any = None
+
+    def get(self, tensors: tuple[Tensor, ...], extra: tuple = ()) -> Any:
+        key = tuple(_identity_key(t) for t in tensors) + extra
+        if self._key != key or len(self._refs) != len(tensors):
+            return None
+        if any(ref() is not t for ref, t in zip(self._refs, tensors, strict=True)):
+            return None
+        return self._value
+
+    def put(self, tensors: tuple[Tensor, ...], extra: tuple, value: Any) -> Any:
+        self._refs = tuple(weakref.ref(t) for t in tensors)
+        self._key = tuple(_identity_key(t) for t in tensors) + extra
+        self._value = value
+        return value
+
+
+class _Adaptive(Augmentor):
+    """Shared constructor checks and caching of the adaptive augmenters."""
+
+    def __init__(
+        self, centrality: str, p: float, threshold: float, generator: torch.Generator | None
+    ) -> None:
+        super().__init__(generator)
+        self.centrality = check_choice("centrality", centrality, CENTRALITIES)
+        self.p = check_probability("p", p)
+        self.threshold = check_probability("threshold", threshold)
+        self._cache = _GraphCache()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_cache"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache = _GraphCache()
+
+
+class AdaptiveEdgeDropping(_Adaptive):
+    """Drop edges with GCA's centrality-aware probabilities: unimportant edges more often.
+
+    Zhu et al., "Graph Contrastive Learning with Adaptive Augmentation" (GCA, WWW 2021), Eq. (3):
+    with ``s_e = log(phi_c(v))`` (``v`` the edge's sink node, as in GCA's code; see
+    ``aggregation``), every edge is dropped independently with
+
+        ``p_e = min((s_max - s_e) / (s_max - mean(s)) * p, threshold)``.
+
+    Centralities ``phi_c`` (degree on the undirected graph, PageRank, eigenvector; see
+    :mod:`gclbt_plugin.functional.centrality`) and the probabilities are computed once per graph
+    and cached (keyed on the ``edge_index`` tensor's identity and version, so in-place edits
+    invalidate it); a call then costs one uniform draw per edge plus indexing. Degenerate graphs
+    (isolated nodes, no edges, disconnected) give finite probabilities in ``[0, threshold]`` (see
+    :func:`gclbt_plugin.functional.adaptive.importance_to_probability`).
+
+    Shapes:
+        ``x: [N, F]``, ``edge_index: [2, E] -> [2, E']``, ``edge_weight: [E] -> [E']``.
+
+    Args:
+        centrality (str, optional): ``"degree"``, ``"pagerank"`` or ``"eigenvector"``.
+            (default: ``"degree"``)
+        p (float, optional): mean drop probability (the paper's ``p_e``), in ``[0, 1]``; ``0`` is
+            the identity. (default: ``0.3``)
+        threshold (float, optional): cap ``p_tau`` on every probability, in ``[0, 1]``.
+            (default: ``0.7``)
+        aggregation (str, optional): edge importance from the ``"sink"`` (``edge_index[1]``),
+            the ``"source"``, or the ``"mean"`` of both endpoints' log-centralities.
+            (default: ``"sink"``)
+        undirected (bool, optional): one draw per unordered pair ``{u, v}``, both directions kept
+            or dropped together, with the mean of the two directions' probabilities.
+            (default: ``False``)
+        generator (torch.Generator, optional): source of randomness. (default: ``None``)
+
+    Raises:
+        ValueError: for ``p``/``threshold`` outside ``[0, 1]`` or an unknown ``centrality`` /
+            ``aggregation``.
+        TypeError: if ``undirected`` is not a bool or ``generator`` not a ``torch.Generator``.
+
+    Example:
+        >>> aug = AdaptiveEdgeDropping("pagerank", p=0.3, threshold=0.7)
+        >>> x, edge_index, edge_weight = aug(x, edge_index, edge_weight)
+    """
+
+    def __init__(
+        self,
+        centrality: str = "degree",
+        p: float = 0.3,
+        threshold: float = 0.7,
+        aggregation: str = "sink",
+        undirected: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(centrality, p, threshold, generator)
+        self.aggregation = check_choice("aggregation", aggregation, AGGREGATIONS)
+        if not isinstance(undirected, bool):
+            raise TypeError(f"undirected must be a bool, got {undirected!r}")
+        self.undirected = undirected
+
+    def _state(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor | None, int]:
+        """``(probability, pair, num_pairs)``: per-edge (or per-pair) probabilities, cached."""
+        state = self._cache.get((edge_index,), (num_nodes,))
+        if state is not None:
+            return state
+        centrality = node_centrality(self.centrality, edge_index, num_nodes)
+        probability = edge_drop_probability(
+            edge_index, centrality, self.p, self.threshold, self.aggregation
+        )
+        if self.undirected:
+            pair, num_pairs = edge_pairs(edge_index, num_nodes)
+            state = (pair_drop_probability(probability, pair, num_pairs), pair, num_pairs)
+        else:
+            state = (probability, None, probability.numel())
+        return self._cache.put((edge_index,), (num_nodes,), state)
+
+    def drop_probability(self, edge_index: Tensor, num_nodes: int) -> Tensor:
+        """Each edge's ``[E]`` float32 drop probability (pair-averaged if undirected), cached."""
+        probability, pair, _ = self._state(edge_index, num_nodes)
+        return probability if pair is None else probability[pair]
+
+    def augment(self, g: Graph) -> Graph:
+        probability, pair, num_pairs = self._state(g.edge_index, g.num_nodes)
+        if pair is None:
+            keep = keep_mask(probability, num_pairs, probability.device, self.generator)
+        else:
+            keep = undirected_keep_mask(probability, pair, num_pairs, self.generator)
+        edge_index, edge_weight = apply_edge_mask(g.edge_index, g.edge_weights, keep)
+        return Graph(g.x, edge_index, edge_weight)
+
+    def __repr__(self) -> str:
+        extra = "" if self.aggregation == "sink" else f", aggregation={self.aggregation!r}"
+        extra += ", undirected=True" if self.undirected else ""
+        return (
+            f"{self.__class__.__name__}(centrality={self.centrality!r}, p={self.p}, "
+            f"threshold={self.threshold}{extra})"
+        )
+
+
+class AdaptiveFeatureMasking(_Adaptive):
+    """Mask feature dimensions with GCA's centrality-aware probabilities.
+
+    Zhu et al., "Graph Contrastive Learning with Adaptive Augmentation" (GCA, WWW 2021), Eq. (5):
+    a dimension's importance is ``w_j = sum_i t(x_ij) * phi_c(i)`` (``t`` binarises or takes
+    ``|x|``, see ``dense``; ``phi_c`` the raw node centrality), ``s_j = log(w_j)``, and column
+    ``j`` is zeroed for every node with probability
+
+        ``p_j = min((s_max - s_j) / (s_max - mean(s)) * p, threshold)``.
+
+    A dimension with ``w_j = 0`` is the least important (highest, still truncated, probability).
+    Probabilities are computed once per graph and cached (keyed on the identity and version of
+    ``x`` and ``edge_index``); a call costs one uniform draw per dimension plus the masking. A
+    sparse COO ``x`` is supported (importance and masking) and gives a sparse result.
+
+    Shapes:
+        ``x: [N, F] -> [N, F]``, ``edge_index: [2, E]``, ``edge_weight: [E]``.
+
+    Args:
+        centrality (str, optional): ``"degree"``, ``"pagerank"`` or ``"eigenvector"``.
+            (default: ``"degree"``)
+        p (float, optional): mean mask probability (the paper's ``p_f``), in ``[0, 1]``; ``0`` is
+            the identity. (default: ``0.3``)
+        threshold (float, optional): cap ``p_tau`` on every probability, in ``[0, 1]``.
+            (default: ``0.7``)
+        dense (bool, optional): ``True``: ``t(x) = |x|`` (GCA's ``feature_drop_weights_dense``,
+            used for WikiCS); ``False``: ``t(x) = [x != 0]`` (GCA's ``feature_drop_weights`` for
+            bag-of-words); ``None``: binarised for a sparse-layout ``x``, ``|x|`` for a dense one
+            (identical for binary features). (default: ``None``)
+        generator (torch.Generator, optional): source of randomness. (default: ``None``)
+
+    Raises:
+        ValueError: for ``p``/``threshold`` outside ``[0, 1]`` or an unknown ``centrality``.
+        TypeError: if ``dense`` is not a bool or None, or ``generator`` not a ``torch.Generator``.
+
+    Example:
+        >>> aug = AdaptiveFeatureMasking("degree", p=0.3, threshold=0.7)
+        >>> x, edge_index, edge_weight = aug(x, edge_index)
+    """
+
+    def __init__(
+        self,
+        centrality: str = "degree",
+        p: float = 0.3,
+        threshold: float = 0.7,
+        dense: bool | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(centrality, p, threshold, generator)
+        if dense is not None and not isinstance(dense, bool):
+            raise TypeError(f"dense must be True, False or None, got {dense!r}")
+        self.dense = dense
+
+    def mask_probability(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """The ``[F]`` float32 probability that each feature dimension is masked (cached)."""
+        probability = self._cache.get((x, edge_index))
+        if probability is not None:
+            return probability
+        centrality = node_centrality(self.centrality, edge_index, x.size(0))
+        probability = feature_mask_probability(x, centrality, self.p, self.threshold, self.dense)
+        return self._cache.put((x, edge_index), (), probability)
+
+    def augment(self, g: Graph) -> Graph:
+        probability = self.mask_probability(g.x, g.edge_index)
+        masked = ~keep_mask(probability, probability.numel(), probability.device, self.generator)
+        return Graph(mask_features(g.x, masked), g.edge_index, g.edge_weights)
+
+    def __repr__(self) -> str:
+        extra = "" if self.dense is None else f", dense={self.dense}"
+        return (
+            f"{self.__class__.__name__}(centrality={self.centrality!r}, p={self.p}, "
+            f"threshold={self.threshold}{extra})"
+        )
