@@ -2,9 +2,10 @@
 
 A loss whose statistics are summed over every process (the nodes of one big graph split across
 ranks) must differentiate *through* the reduction, otherwise each rank only sees the gradient of
-its own partial sum. :func:`all_reduce_sum` wraps ``torch.distributed.nn.functional.all_reduce``
-(an autograd function: the backward pass all-reduces the incoming gradients) and is the identity
-when no group with more than one process is initialised, so the same loss code runs everywhere.
+its own partial sum. :func:`all_reduce_sum` is an autograd-aware summing all-reduce (its backward
+all-reduces the incoming gradients, as ``torch.distributed.nn.functional.all_reduce`` does) and
+is the identity when no group with more than one process is initialised, so the same loss code
+runs everywhere.
 
 Gradient semantics. Suppose every rank computes the same global loss ``L`` from reduced
 tensors. Because the backward of a summing all-reduce sums the gradients of *all* ranks' copies
@@ -14,8 +15,6 @@ rank's backward yields exactly the rows of the single-process gradient that belo
 """
 
 from __future__ import annotations
-
-import warnings
 
 import torch
 import torch.distributed as dist
@@ -32,12 +31,28 @@ def world_size() -> int:
     return dist.get_world_size() if is_distributed() else 1
 
 
+class _AllReduceSum(torch.autograd.Function):
+    # The same forward/backward as torch.distributed.nn.functional.all_reduce (deprecated since
+    # torch 2.6 in favour of a private, compile-oriented API), without its per-call warning.
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:  # type: ignore[override]
+        reduced = tensor.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
+        return reduced
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor) -> Tensor:  # type: ignore[override]
+        return _AllReduceSum.apply(grad_output)
+
+
 def all_reduce_sum(tensor: Tensor) -> Tensor:
     """Sum ``tensor`` over all processes, differentiably.
 
     Returns a new tensor (the input is not modified) equal to ``sum_r tensor_r`` on every rank;
-    its backward sums the incoming gradients over ranks. The identity when not distributed
-    (see :func:`is_distributed`).
+    its backward sums the incoming gradients over ranks, exactly like
+    ``torch.distributed.nn.functional.all_reduce``. The identity when not distributed (see
+    :func:`is_distributed`).
 
     Args:
         tensor (Tensor): any shape; the same shape and dtype on every rank.
@@ -47,13 +62,7 @@ def all_reduce_sum(tensor: Tensor) -> Tensor:
     """
     if not is_distributed():
         return tensor
-    from torch.distributed.nn.functional import all_reduce
-
-    with warnings.catch_warnings():
-        # torch >= 2.6 flags the module as deprecated in favour of a private, compile-oriented
-        # API; it is still the documented eager autograd collective.
-        warnings.simplefilter("ignore", FutureWarning)
-        return all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return _AllReduceSum.apply(tensor)
 
 
 class _ScaleGradient(torch.autograd.Function):

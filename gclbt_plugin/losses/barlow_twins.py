@@ -73,7 +73,9 @@ class BarlowTwinsLoss(Loss):
         self, lambda_: float | None = None, eps: float = 1e-5, distributed: bool | None = None
     ) -> None:
         super().__init__()
-        self.lambda_ = None if lambda_ is None else check_positive("lambda_", lambda_, allow_zero=True)
+        if lambda_ is not None:
+            lambda_ = check_positive("lambda_", lambda_, allow_zero=True)
+        self.lambda_ = lambda_
         self.eps = check_positive("eps", eps)
         if distributed is not None and not isinstance(distributed, bool):
             raise TypeError(
@@ -97,7 +99,8 @@ class BarlowTwinsLoss(Loss):
         reduce = self._reduces()
         if not reduce and h1.size(0) < 2:
             raise ValueError(
-                f"BarlowTwinsLoss needs at least 2 nodes to standardise embeddings, got N={h1.size(0)}"
+                "BarlowTwinsLoss needs at least 2 nodes to standardise embeddings, "
+                f"got N={h1.size(0)}"
             )
         reduce_sum = all_reduce_sum if reduce else _identity
         num_nodes = reduce_sum(torch.tensor(float(h1.size(0)), dtype=h1.dtype, device=h1.device))

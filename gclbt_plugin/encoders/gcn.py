@@ -1,0 +1,171 @@
+"""The GCN encoder used by GRACE, GCA, BGRL, Graph Barlow Twins and GCL-BT."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+from gclbt_plugin._validation import check_choice, check_positive_int, check_probability
+from gclbt_plugin.encoders.mlp import ACTIVATIONS, make_activation
+
+
+class GCN(nn.Module):
+    r"""Graph convolutional network (Kipf & Welling, "Semi-Supervised Classification with Graph
+    Convolutional Networks", ICLR 2017) as the node encoder of graph self-supervised methods.
+
+    Each layer is a graph convolution, an optional normalisation and the activation:
+
+    .. math::
+        H^{(l)} = \sigma\Big(\mathrm{Norm}\big(\hat{D}^{-1/2} \hat{A} \hat{D}^{-1/2}
+            H^{(l-1)} W^{(l)} + b^{(l)}\big)\Big), \qquad \hat{A} = A + I,
+
+    with :math:`A` weighted by ``edge_weight`` and :math:`\hat{D}` its degree matrix. The
+    activation follows *every* layer, including the last, as in GRACE/GCA (activation per layer),
+    BGRL and Graph Barlow Twins (``GCNConv-BatchNorm-PReLU`` per layer). Dropout, if any, acts on
+    the hidden layers' outputs (not the input, not the last output).
+
+    The normalised adjacency is computed once per forward pass (once in total with
+    ``cached=True``, for a fixed graph) and shared by all layers. A sparse COO ``x`` (bag-of-words
+    features) is multiplied by the first weight matrix with ``torch.sparse.mm`` before
+    propagation, so it is never densified.
+
+    Shapes:
+        x: ``[N, in_channels]`` (dense or sparse COO); edge_index: ``[2, E]``;
+        edge_weight: ``[E]`` or ``None``; output: ``[N, out_channels]``.
+
+    Args:
+        in_channels (int): input feature width.
+        hidden_channels (int): width of the hidden layers. (default: ``512``)
+        out_channels (int, optional): output width; ``None`` means ``hidden_channels``.
+            (default: ``None``)
+        num_layers (int): number of graph convolutions. (default: ``2``)
+        activation (str): ``"relu"``, ``"prelu"``, ``"rrelu"``, ``"elu"`` or ``"identity"``,
+            applied after every layer. (default: ``"prelu"``)
+        batch_norm (bool): ``BatchNorm1d`` after each convolution. (default: ``False``)
+        layer_norm (bool): ``LayerNorm`` after each convolution (exclusive with
+            ``batch_norm``). (default: ``False``)
+        dropout (float): dropout probability on hidden outputs. (default: ``0.0``)
+        cached (bool): cache the normalised adjacency of the first graph seen (transductive
+            training on one fixed graph only; call :meth:`reset_parameters` to clear it).
+            (default: ``False``)
+        batch_norm_momentum (float): momentum of the batch-norm running statistics; BGRL and
+            Graph Barlow Twins use ``0.01``. (default: ``0.1``, PyTorch's)
+
+    Raises:
+        ValueError: non-positive widths or ``num_layers``, an unknown ``activation``, both
+            ``batch_norm`` and ``layer_norm``, ``dropout`` or ``batch_norm_momentum`` outside
+            ``[0, 1]`` (constructor); ``x`` of the wrong width (call).
+        TypeError: ``x`` in a sparse layout other than COO (call).
+
+    Example:
+        >>> encoder = GCN(1433, 512, num_layers=2, batch_norm=True)
+        >>> h = encoder(x, edge_index)   # [N, 512]
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int = 512,
+        out_channels: int | None = None,
+        num_layers: int = 2,
+        activation: str = "prelu",
+        batch_norm: bool = False,
+        layer_norm: bool = False,
+        dropout: float = 0.0,
+        cached: bool = False,
+        batch_norm_momentum: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.hidden_channels = check_positive_int("hidden_channels", hidden_channels)
+        if out_channels is None:
+            out_channels = hidden_channels
+        self.out_channels = check_positive_int("out_channels", out_channels)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        if batch_norm and layer_norm:
+            raise ValueError(
+                "batch_norm and layer_norm are exclusive; set at most one of them to True"
+            )
+        self.batch_norm = bool(batch_norm)
+        self.layer_norm = bool(layer_norm)
+        self.dropout = check_probability("dropout", dropout)
+        self.cached = bool(cached)
+        self.batch_norm_momentum = check_probability("batch_norm_momentum", batch_norm_momentum)
+
+        widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        self.activations = nn.ModuleList()
+        for layer in range(num_layers):
+            width = widths[layer + 1]
+            # Normalisation happens once in forward(), shared by all layers.
+            self.convs.append(GCNConv(widths[layer], width, normalize=False))
+            if batch_norm:
+                self.norms.append(nn.BatchNorm1d(width, momentum=batch_norm_momentum))
+            elif layer_norm:
+                self.norms.append(nn.LayerNorm(width))
+            else:
+                self.norms.append(nn.Identity())
+            self.activations.append(make_activation(activation))
+        self._cache: tuple[Tensor, Tensor] | None = None
+
+    def reset_parameters(self) -> None:
+        """Re-initialise all weights, normalisation statistics and PReLU slopes; clear the cache."""
+        for module in [*self.convs, *self.norms, *self.activations]:
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        self._cache = None
+
+    def _normalised_adjacency(
+        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    ) -> tuple[Tensor, Tensor]:
+        if self.cached and self._cache is not None:
+            return self._cache
+        edge_index, edge_weight = gcn_norm(
+            edge_index, edge_weight, num_nodes, add_self_loops=True, dtype=dtype
+        )
+        if self.cached:
+            self._cache = (edge_index, edge_weight)
+        return edge_index, edge_weight
+
+    def _first_layer(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
+        conv = self.convs[0]
+        if x.layout == torch.strided:
+            return conv(x, edge_index, edge_weight)
+        # Sparse features: X W as a sparse-dense product, then GCNConv's own propagation.
+        h = torch.sparse.mm(x, conv.lin.weight.t())
+        h = conv.propagate(edge_index, x=h, edge_weight=edge_weight)
+        return h + conv.bias if conv.bias is not None else h
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
+        if x.layout not in (torch.strided, torch.sparse_coo):
+            raise TypeError(f"x must be a dense or sparse COO tensor, got layout {x.layout}")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"x must have shape [N, in_channels={self.in_channels}], got {list(x.shape)}"
+            )
+        edge_index, edge_weight = self._normalised_adjacency(
+            edge_index, edge_weight, x.size(0), x.dtype
+        )
+        h = x
+        for layer in range(self.num_layers):
+            if layer == 0:
+                h = self._first_layer(h, edge_index, edge_weight)
+            else:
+                h = self.convs[layer](h, edge_index, edge_weight)
+            h = self.activations[layer](self.norms[layer](h))
+            if layer < self.num_layers - 1:
+                h = F.dropout(h, p=self.dropout, training=self.training)
+        return h
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
+            f"out_channels={self.out_channels}, num_layers={self.num_layers}, "
+            f"activation={self.activation!r}, batch_norm={self.batch_norm}, "
+            f"layer_norm={self.layer_norm}, dropout={self.dropout}, cached={self.cached}"
+        )

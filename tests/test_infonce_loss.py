@@ -1,0 +1,106 @@
+import math
+
+import pytest
+import torch
+
+from gclbt_plugin.losses import InfoNCELoss, Loss
+
+
+def naive_grace_loss(h1, h2, tau):
+    # GRACE (Zhu et al. 2020), eq. (1) and (2), one node at a time with explicit sums.
+    n = h1.size(0)
+
+    def cos(a, b):
+        return (a @ b) / (a.norm() * b.norm())
+
+    def ell(u, v, i):
+        positive = torch.exp(cos(u[i], v[i]) / tau)
+        inter = sum(torch.exp(cos(u[i], v[k]) / tau) for k in range(n) if k != i)
+        intra = sum(torch.exp(cos(u[i], u[k]) / tau) for k in range(n) if k != i)
+        return -torch.log(positive / (positive + inter + intra))
+
+    return sum(ell(h1, h2, i) + ell(h2, h1, i) for i in range(n)) / (2 * n)
+
+
+def views(n=10, d=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    h1 = torch.randn(n, d, generator=g, dtype=torch.float64)
+    h2 = h1 + 0.7 * torch.randn(n, d, generator=g, dtype=torch.float64)
+    return h1, h2
+
+
+@pytest.mark.parametrize("tau", [0.2, 0.5, 1.0])
+def test_infonce_loss_matches_naive_grace_formula(tau):
+    h1, h2 = views()
+    assert torch.allclose(InfoNCELoss(tau=tau)(h1, h2), naive_grace_loss(h1, h2, tau))
+
+
+def test_infonce_loss_gradient_matches_naive_grace_formula():
+    h1, h2 = views()
+    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    InfoNCELoss(tau=0.5)(a1, a2).backward()
+    naive_grace_loss(b1, b2, 0.5).backward()
+    assert torch.allclose(a1.grad, b1.grad)
+    assert torch.allclose(a2.grad, b2.grad)
+
+
+def test_infonce_loss_chunked_equals_unchunked_value_and_gradient():
+    h1, h2 = views(n=10)
+    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    full = InfoNCELoss(tau=0.4)(a1, a2)
+    chunked = InfoNCELoss(tau=0.4, batch_size=3)(b1, b2)
+    assert torch.allclose(full, chunked)
+    full.backward()
+    chunked.backward()
+    assert torch.allclose(a1.grad, b1.grad)
+    assert torch.allclose(a2.grad, b2.grad)
+
+
+def test_infonce_loss_chunked_without_grad_equals_unchunked():
+    h1, h2 = views(n=10)
+    with torch.no_grad():
+        assert torch.allclose(InfoNCELoss(batch_size=4)(h1, h2), InfoNCELoss()(h1, h2))
+
+
+def test_infonce_loss_is_stable_for_small_tau():
+    h1, h2 = views()
+    value = InfoNCELoss(tau=1e-3)(h1.float(), h2.float())
+    assert torch.isfinite(value)
+
+
+def test_infonce_loss_identical_orthogonal_views_reach_analytic_value():
+    # u_i = v_i = e_i: theta(u_i, v_i) = 1 and all other similarities are 0, so
+    # l = -log(e^{1/tau} / (e^{1/tau} + 2(N - 1))).
+    n, tau = 5, 0.5
+    eye = torch.eye(n, dtype=torch.float64)
+    expected = -math.log(math.exp(1 / tau) / (math.exp(1 / tau) + 2 * (n - 1)))
+    assert InfoNCELoss(tau=tau)(eye, eye).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_infonce_loss_accepts_pygcl_keywords():
+    h1, h2 = views()
+    loss = InfoNCELoss()
+    assert torch.equal(loss(anchor=h1, sample=h2), loss(h1, h2))
+
+
+def test_infonce_loss_is_a_loss_without_target_network():
+    assert isinstance(InfoNCELoss(), Loss)
+    assert InfoNCELoss.requires_target_network is False
+
+
+@pytest.mark.parametrize("tau", [0.0, -0.5, float("inf")])
+def test_infonce_loss_rejects_non_positive_tau(tau):
+    with pytest.raises(ValueError, match="tau must be a finite number > 0"):
+        InfoNCELoss(tau=tau)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
+def test_infonce_loss_rejects_bad_batch_size(batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or None"):
+        InfoNCELoss(batch_size=batch_size)
+
+
+def test_infonce_loss_repr_shows_hyper_parameters():
+    assert repr(InfoNCELoss(tau=0.2, batch_size=64)) == "InfoNCELoss(tau=0.2, batch_size=64)"
