@@ -210,3 +210,21 @@ def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
     torch.manual_seed(0)
     GCN(6, hidden_channels=5)(features().to_sparse(), EDGE_INDEX)
     assert calls == [torch.sparse_coo]
+
+
+def test_gcn_plain_last_has_no_norm_or_activation_after_last_layer():
+    torch.manual_seed(0)
+    x = torch.randn(6, 4)
+    edge_index = torch.tensor([[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]])
+    encoder = GCN(4, 8, out_channels=3, num_layers=2, activation="relu", batch_norm=True, plain_last=True)
+    out = encoder(x, edge_index)
+    hidden = encoder.activations[0](encoder.norms[0](encoder.convs[0](x, *gcn_edges(edge_index, 6))))
+    expected = encoder.convs[1](hidden, *gcn_edges(edge_index, 6))
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert (out < 0).any()  # no ReLU after the last layer
+
+
+def gcn_edges(edge_index, num_nodes):
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+    return gcn_norm(edge_index, None, num_nodes, add_self_loops=True)

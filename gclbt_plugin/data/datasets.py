@@ -328,7 +328,9 @@ def _unavailable(
 ) -> DatasetUnavailableError:
     dest = cache / spec.folder
     wanted = ", ".join(spec.raw_files) if spec.raw_files else "raw/ (the whole dataset folder)"
-    mirror_text = f"{mirror_dir} (not there or incomplete)" if mirror_dir else "no mirror configured"
+    mirror_text = "no mirror configured"
+    if mirror_dir is not None:
+        mirror_text = f"{mirror_dir} (not there or incomplete)"
     message = (
         f"dataset {spec.name!r} is not available: it is not in the cache, not in the mirror, "
         f"and the download failed.\n"

@@ -51,6 +51,8 @@ class GCN(nn.Module):
         cached (bool): cache the normalised adjacency of the first graph seen (transductive
             training on one fixed graph only; call :meth:`reset_parameters` to clear it).
             (default: ``False``)
+        plain_last (bool): no normalisation and no activation after the last layer, as in
+            Graph Barlow Twins' encoder (Bielak et al. 2022). (default: ``False``)
         batch_norm_momentum (float): momentum of the batch-norm running statistics; BGRL and
             Graph Barlow Twins use ``0.01``. (default: ``0.1``, PyTorch's)
 
@@ -77,6 +79,7 @@ class GCN(nn.Module):
         dropout: float = 0.0,
         cached: bool = False,
         batch_norm_momentum: float = 0.1,
+        plain_last: bool = False,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
@@ -96,21 +99,25 @@ class GCN(nn.Module):
         self.cached = bool(cached)
         self.batch_norm_momentum = check_probability("batch_norm_momentum", batch_norm_momentum)
 
+        self.plain_last = bool(plain_last)
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
         self.activations = nn.ModuleList()
         for layer in range(num_layers):
             width = widths[layer + 1]
+            plain = self.plain_last and layer == num_layers - 1
             # Normalisation happens once in forward(), shared by all layers.
             self.convs.append(GCNConv(widths[layer], width, normalize=False))
-            if batch_norm:
+            if plain:
+                self.norms.append(nn.Identity())
+            elif batch_norm:
                 self.norms.append(nn.BatchNorm1d(width, momentum=batch_norm_momentum))
             elif layer_norm:
                 self.norms.append(nn.LayerNorm(width))
             else:
                 self.norms.append(nn.Identity())
-            self.activations.append(make_activation(activation))
+            self.activations.append(nn.Identity() if plain else make_activation(activation))
         self._cache: tuple[Tensor, Tensor] | None = None
 
     def reset_parameters(self) -> None:
@@ -167,5 +174,6 @@ class GCN(nn.Module):
             f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
             f"out_channels={self.out_channels}, num_layers={self.num_layers}, "
             f"activation={self.activation!r}, batch_norm={self.batch_norm}, "
-            f"layer_norm={self.layer_norm}, dropout={self.dropout}, cached={self.cached}"
+            f"layer_norm={self.layer_norm}, dropout={self.dropout}, cached={self.cached}, "
+            f"plain_last={self.plain_last}"
         )

@@ -207,7 +207,7 @@ def wikics_splits(data: Any) -> list[Split]:
     Mernyei & Cangea (2020). Every split shares the same test nodes.
 
     Args:
-        data: A PyG ``Data`` (or a ``LoadedDataset``) as built by ``torch_geometric.datasets.WikiCS``.
+        data: A PyG ``Data`` (or a ``LoadedDataset``) as built by PyG's ``WikiCS``.
 
     Raises:
         ValueError: If ``train_mask``/``val_mask`` are not 2-D; the message names the protocols
