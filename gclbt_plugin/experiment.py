@@ -135,6 +135,25 @@ def _use_sparse(x: torch.Tensor, sparse_features: bool | str) -> bool:
     raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
 
 
+def _periodic_probe(
+    every: int,
+    epochs: int,
+    on_evaluation: Callable[[int, ProbeResult], None],
+    graph: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
+    y: torch.Tensor,
+    splits: list,
+    probe_options: dict[str, Any],
+) -> Callable[[int, Any, float], None]:
+    """A training callback that probes every ``every`` epochs (not at the last: that is the final probe)."""
+
+    def callback(epoch: int, model: Any, loss: float) -> None:
+        if epoch % every == 0 and epoch < epochs:
+            embeddings = model.embed(*graph)
+            on_evaluation(epoch, evaluate_embeddings(embeddings, y, splits, **probe_options))
+
+    return callback
+
+
 def run_experiment(
     method: str,
     dataset: str | LoadedDataset,
@@ -153,7 +172,7 @@ def run_experiment(
     eval_every: int | None = None,
     eval_splits: int | None = None,
     on_evaluation: Callable[[int, ProbeResult], None] | None = None,
-    evaluate_test: bool = True,
+    probe_preprocess: str = "l2",
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
@@ -174,8 +193,8 @@ def run_experiment(
         eval_every (int, optional): also probe every ``eval_every`` epochs on the first
             ``eval_splits`` splits and pass the result to ``on_evaluation(epoch, result)``
             (used for Optuna's pruning; it may raise ``optuna.TrialPruned``).
-        evaluate_test (bool): report test accuracy (``False`` during tuning: only validation
-            accuracy is computed and ``test_mean`` is ``nan``).
+        probe_preprocess (str): embedding preprocessing before the probe: ``l2`` (unit rows, as
+            GRACE, GCA and BGRL evaluate), ``standardize`` or ``none``. (default: ``l2``)
     """
     loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
     if config is None:
@@ -193,6 +212,7 @@ def run_experiment(
     edge_weight = edge_weight.to(torch_device) if edge_weight is not None else None
     y = data.y.to(torch_device)
     epochs = int(config.get("epochs", 100))
+    probe_options = {"protocol": protocol, "preprocess": probe_preprocess, "num_classes": loaded.num_classes}
     if eval_every is not None and on_evaluation is None:
         raise ValueError("eval_every needs on_evaluation")
 
@@ -207,13 +227,10 @@ def run_experiment(
 
         callback = None
         if eval_every is not None:
-            quick = splits[: eval_splits or len(splits)]
-
-            def callback(epoch: int, model_: Any, loss: float) -> None:
-                if epoch % eval_every == 0 and epoch < epochs:
-                    embeddings = model_.embed(x, edge_index, edge_weight)
-                    model_.train()
-                    on_evaluation(epoch, evaluate_embeddings(embeddings, y, quick, seed=seed, evaluate_test=False))
+            callback = _periodic_probe(
+                eval_every, epochs, on_evaluation, (x, edge_index, edge_weight), y,
+                splits[: eval_splits or len(splits)], probe_options,
+            )
 
         checkpoint_path = None
         if checkpoint_dir is not None:
@@ -235,7 +252,7 @@ def run_experiment(
             callback=callback,
         )
         embeddings = model.embed(x, edge_index, edge_weight)
-        probe = evaluate_embeddings(embeddings, y, splits, seed=seed, evaluate_test=evaluate_test)
+        probe = evaluate_embeddings(embeddings, y, splits, **probe_options)
         total_seconds += time.perf_counter() - started
         tests.extend(probe.test_accuracies)
         vals.extend(probe.val_accuracies)
@@ -258,8 +275,6 @@ def run_experiment(
 
     test_mean, test_std = mean_std(tests)
     val_mean, val_std = mean_std(vals)
-    train_seconds = sum(r.seconds for r in runs)
-    train_epochs = sum(r.epochs for r in runs)
     return ExperimentResult(
         method=method,
         dataset=loaded.name,
@@ -271,7 +286,7 @@ def run_experiment(
         num_evaluations=len(vals),
         epochs=epochs,
         seconds=total_seconds,
-        seconds_per_epoch=train_seconds / max(1, train_epochs),
+        seconds_per_epoch=sum(r.seconds_per_epoch for r in runs) / len(runs),
         device=str(torch_device),
         sparse_features=sparse,
         config=config,
