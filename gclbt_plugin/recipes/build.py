@@ -94,7 +94,14 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
     augmentor1 = build_augmentor("view1", config["view1"], generator)
     augmentor2 = build_augmentor("view2", config["view2"], generator)
     if getattr(loss, "requires_target_network", False):
-        predictor = build_head("predictor", config.get("predictor") or {}, out_channels)
+        predictor_spec = dict(config.get("predictor") or {})
+        # The predictor regresses the target's representation: its output width is the encoder's.
+        if predictor_spec.setdefault("out_channels", out_channels) != out_channels:
+            raise ValueError(
+                f"predictor.out_channels must equal the encoder's out_channels ({out_channels}), "
+                f"got {predictor_spec['out_channels']}; leave it unset"
+            )
+        predictor = build_head("predictor", predictor_spec, out_channels)
         return BootstrapModel(encoder, augmentor1, augmentor2, predictor, loss, momentum=config.get("momentum", 0.99))
     projector = config.get("projector")
     head = build_head("projector", projector, out_channels) if projector else None
