@@ -167,6 +167,23 @@ def test_example_plugin_trains_in_place_of_builtins(plugin_site):
     assert result["changed"] == [True, True]
 
 
+def test_example_plugin_used_by_name_in_gclbt_train(plugin_site, shared_datasets_dir, dataset_cache, tmp_path):
+    """The real training command: the plugin's augmenter and loss replace G-BT's built-ins by name."""
+    output = tmp_path / "result.json"
+    command = [
+        *GCLBT, "train", "--method", "gbt", "--dataset", "Cora", "--epochs", "2", "--no-progress",
+        "--set", "view1.feature={name: node-feature-noise, sigma: 0.2}",
+        "--set", "loss={name: CosineAlignmentLoss}",
+        "--set", "encoder.hidden_channels=16", "--set", "encoder.out_channels=16",
+        "--data-mirror", str(shared_datasets_dir), "--data-cache", str(dataset_cache), "--output", str(output),
+    ]  # fmt: skip
+    run_python(command, plugin_site)
+    result = json.loads(output.read_text())
+    assert result["config"]["view1"]["feature"] == {"name": "node-feature-noise", "sigma": 0.2}
+    assert result["config"]["loss"] == {"name": "CosineAlignmentLoss"}
+    assert result["epochs"] == 2 and math.isfinite(result["runs"][0]["final_loss"])
+
+
 def test_example_plugin_uninstalled_is_no_longer_listed(plugin_site, tmp_path):
     site = tmp_path / "site"
     shutil.copytree(plugin_site, site)

@@ -70,6 +70,8 @@ class _GraphCache:
 class _Adaptive(Augmentor):
     """Shared constructor checks and caching of the adaptive augmenters."""
 
+    supports_sparse_features = True
+
     def __init__(
         self, centrality: str, p: float, threshold: float, generator: torch.Generator | None
     ) -> None:
@@ -78,6 +80,37 @@ class _Adaptive(Augmentor):
         self.p = check_probability("p", p)
         self.threshold = check_probability("threshold", threshold)
         self._cache = _GraphCache()
+        self._full_graph: Tensor | None = None
+        self._edge_ids: Tensor | None = None
+
+    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
+        """Compute the probabilities once on the full graph, for mini-batch training.
+
+        Until :meth:`release_full_graph`, :meth:`augment` uses these full-graph probabilities
+        for every graph it is given, indexed by the edge ids set with :meth:`set_subgraph`
+        (per-edge probabilities) or as they are (per-dimension feature probabilities), instead
+        of recomputing centralities on each sampled sub-graph.
+
+        Args:
+            x (Tensor): ``[N, F]`` full-graph features (dense or sparse COO).
+            edge_index (Tensor): ``[2, E]`` full-graph edges.
+        """
+        raise NotImplementedError  # pragma: no cover - both subclasses override it
+
+    def set_subgraph(self, edge_ids: Tensor | None) -> None:
+        """Declare that the next graphs are sub-graphs holding the full-graph edges ``edge_ids``.
+
+        Args:
+            edge_ids (Tensor, optional): ``[E_batch]`` long ids into the full graph's edges, in
+                the order of the sub-graph's ``edge_index`` columns; ``None`` means the full
+                graph itself.
+        """
+        self._edge_ids = edge_ids
+
+    def release_full_graph(self) -> None:
+        """Forget the state of :meth:`fit_full_graph`; :meth:`augment` works per input graph again."""
+        self._full_graph = None
+        self._edge_ids = None
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -169,7 +202,32 @@ class AdaptiveEdgeDropping(_Adaptive):
         probability, pair, _ = self._state(edge_index, num_nodes)
         return probability if pair is None else probability[pair]
 
+    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
+        self._full_graph = self.drop_probability(edge_index, x.size(0))
+        self._edge_ids = None
+
+    def _subgraph_keep_mask(self, g: Graph) -> Tensor:
+        probability = self._full_graph
+        if self._edge_ids is not None:
+            probability = probability[self._edge_ids.to(probability.device)]
+        if probability.numel() != g.edge_index.size(1):
+            raise ValueError(
+                f"{self.__class__.__name__} was fitted on a full graph; the graph to augment has "
+                f"{g.edge_index.size(1)} edges but set_subgraph gave {probability.numel()} edge ids "
+                "(call set_subgraph(edge_ids) with the batch's full-graph edge ids, or release_full_graph())"
+            )
+        if not self.undirected:
+            return keep_mask(probability, probability.numel(), probability.device, self.generator)
+        pair, num_pairs = edge_pairs(g.edge_index, g.num_nodes)
+        return undirected_keep_mask(
+            pair_drop_probability(probability, pair, num_pairs), pair, num_pairs, self.generator
+        )
+
     def augment(self, g: Graph) -> Graph:
+        if self._full_graph is not None:
+            keep = self._subgraph_keep_mask(g)
+            edge_index, edge_weight = apply_edge_mask(g.edge_index, g.edge_weights, keep)
+            return Graph(g.x, edge_index, edge_weight)
         probability, pair, num_pairs = self._state(g.edge_index, g.num_nodes)
         if pair is None:
             keep = keep_mask(probability, num_pairs, probability.device, self.generator)
@@ -249,8 +307,15 @@ class AdaptiveFeatureMasking(_Adaptive):
         probability = feature_mask_probability(x, centrality, self.p, self.threshold, self.dense)
         return self._cache.put((x, edge_index), (), probability)
 
+    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
+        self._full_graph = self.mask_probability(x, edge_index)
+        self._edge_ids = None
+
     def augment(self, g: Graph) -> Graph:
-        probability = self.mask_probability(g.x, g.edge_index)
+        if self._full_graph is not None:
+            probability = self._full_graph
+        else:
+            probability = self.mask_probability(g.x, g.edge_index)
         masked = ~keep_mask(probability, probability.numel(), probability.device, self.generator)
         return Graph(mask_features(g.x, masked), g.edge_index, g.edge_weights)
 

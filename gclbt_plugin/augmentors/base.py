@@ -28,6 +28,10 @@ class Augmentor(ABC):
             torch's global generator)
     """
 
+    #: Whether :meth:`augment` accepts a sparse COO feature matrix (bag-of-words data are fed
+    #: sparse when every component of a recipe declares this; see ``gclbt_plugin.experiment``).
+    supports_sparse_features: bool = False
+
     def __init__(self, generator: torch.Generator | None = None) -> None:
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
@@ -49,6 +53,8 @@ class Augmentor(ABC):
 
 class Identity(Augmentor):
     """The do-nothing augmenter: returns the graph unchanged (no copy is needed: nothing is modified)."""
+
+    supports_sparse_features = True
 
     def augment(self, g: Graph) -> Graph:
         return g

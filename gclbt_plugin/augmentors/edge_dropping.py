@@ -42,6 +42,8 @@ class EdgeDropping(Augmentor):
         >>> x, edge_index, edge_weight = aug(x, edge_index)
     """
 
+    supports_sparse_features = True
+
     def __init__(
         self, p: float, undirected: bool = False, generator: torch.Generator | None = None
     ) -> None:

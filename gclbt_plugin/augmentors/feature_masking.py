@@ -36,6 +36,8 @@ class FeatureMasking(Augmentor):
         >>> x, edge_index, edge_weight = aug(x, edge_index)
     """
 
+    supports_sparse_features = True
+
     def __init__(self, p: float, generator: torch.Generator | None = None) -> None:
         super().__init__(generator)
         self.p = check_probability("p", p)

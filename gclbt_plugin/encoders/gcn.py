@@ -67,6 +67,8 @@ class GCN(nn.Module):
         >>> h = encoder(x, edge_index)   # [N, 512]
     """
 
+    supports_sparse_features = True
+
     def __init__(
         self,
         in_channels: int,
@@ -169,6 +171,71 @@ class GCN(nn.Module):
                 h = F.dropout(h, p=self.dropout, training=self.training)
         return h
 
+    @torch.no_grad()
+    def layerwise_inference(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        chunk_size: int = 65536,
+    ) -> Tensor:
+        """Full-graph embeddings in evaluation mode, one layer at a time, in bounded memory.
+
+        Equal (up to float rounding) to ``forward`` in ``eval()`` mode, but the ``[E, d]``
+        message tensor of a whole-graph propagation is never built: each layer computes
+        :math:`H W` in row chunks, propagates it over ``chunk_size`` edges at a time with
+        ``index_add_``, then applies bias, normalisation (running statistics) and activation
+        in row chunks. Peak memory is :math:`O(N (d_{l-1} + d_l) + E + c d)` (``c = chunk_size``)
+        instead of :math:`O(E d)`. The module's training mode is restored afterwards.
+
+        Shapes:
+            x: ``[N, in_channels]`` (dense or sparse COO); edge_index: ``[2, E]``;
+            edge_weight: ``[E]`` or ``None``; output: ``[N, out_channels]``.
+
+        Args:
+            x (Tensor): node features.
+            edge_index (Tensor): the full graph's edges.
+            edge_weight (Tensor, optional): edge weights. (default: ``None``)
+            chunk_size (int): rows (nodes) and edges processed at once. (default: ``65536``)
+
+        Raises:
+            ValueError: ``chunk_size`` not a positive integer, or ``x`` of the wrong width.
+            TypeError: ``x`` in a sparse layout other than COO.
+        """
+        check_positive_int("chunk_size", chunk_size)
+        if x.layout not in (torch.strided, torch.sparse_coo):
+            raise TypeError(f"x must be a dense or sparse COO tensor, got layout {x.layout}")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"x must have shape [N, in_channels={self.in_channels}], got {list(x.shape)}"
+            )
+        was_training = self.training
+        self.eval()
+        try:
+            num_nodes = x.size(0)
+            edge_index, edge_weight = gcn_norm(
+                edge_index, edge_weight, num_nodes, add_self_loops=True, dtype=x.dtype
+            )
+            h = x
+            for layer, conv in enumerate(self.convs):
+                weight = conv.lin.weight
+                if h.layout == torch.strided:
+                    hw = torch.empty(num_nodes, weight.size(0), dtype=weight.dtype, device=weight.device)
+                    for start in range(0, num_nodes, chunk_size):
+                        hw[start : start + chunk_size] = conv.lin(h[start : start + chunk_size])
+                else:
+                    hw = torch.sparse.mm(h, weight.t())
+                h = propagate_in_chunks(hw, edge_index, edge_weight, num_nodes, chunk_size)
+                del hw
+                for start in range(0, num_nodes, chunk_size):
+                    rows = h[start : start + chunk_size]
+                    if conv.bias is not None:
+                        rows = rows + conv.bias
+                    h[start : start + chunk_size] = self.activations[layer](self.norms[layer](rows))
+            return h
+        finally:
+            self.train(was_training)
+
     def extra_repr(self) -> str:
         return (
             f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
@@ -177,3 +244,30 @@ class GCN(nn.Module):
             f"layer_norm={self.layer_norm}, dropout={self.dropout}, cached={self.cached}, "
             f"plain_last={self.plain_last}"
         )
+
+
+def propagate_in_chunks(
+    h: Tensor, edge_index: Tensor, edge_weight: Tensor, num_nodes: int, chunk_size: int = 65536
+) -> Tensor:
+    r"""Weighted sum aggregation :math:`out_i = \sum_{(j, i) \in E} w_{ji} h_j`, ``chunk_size`` edges at a time.
+
+    The same result as ``GCNConv``'s ``propagate`` (messages flow from ``edge_index[0]`` to
+    ``edge_index[1]``) without materialising all ``[E, d]`` messages at once.
+
+    Args:
+        h (Tensor): ``[N, d]`` dense source features.
+        edge_index (Tensor): ``[2, E]``.
+        edge_weight (Tensor): ``[E]``.
+        num_nodes (int): ``N``.
+        chunk_size (int): edges per step. (default: ``65536``)
+
+    Returns:
+        Tensor: ``[N, d]``.
+    """
+    out = torch.zeros(num_nodes, h.size(1), dtype=h.dtype, device=h.device)
+    for start in range(0, edge_index.size(1), chunk_size):
+        source = edge_index[0, start : start + chunk_size]
+        target = edge_index[1, start : start + chunk_size]
+        messages = h.index_select(0, source) * edge_weight[start : start + chunk_size].unsqueeze(1)
+        out.index_add_(0, target, messages)
+    return out
