@@ -22,10 +22,14 @@ from gclbt_plugin import __version__, registry
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset, feature_density
 from gclbt_plugin.evaluation import evaluate_embeddings, make_splits
+from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
+from gclbt_plugin.functional.distributed import world_size
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.recipes.recipe import Recipe, merge_config
 from gclbt_plugin.training import resolve_device, train
+from gclbt_plugin.training.distributed import train_distributed
+from gclbt_plugin.training.minibatch import train_minibatch
 
 # Bag-of-words features below this density are fed to the encoder as a sparse matrix
 # (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
@@ -96,6 +100,9 @@ class ExperimentResult:
     config: dict[str, Any]
     runs: list[RunRecord] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
+    sampler: str | None = None
+    batch_size: int | None = None
+    world_size: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +113,8 @@ class ExperimentResult:
             f"test accuracy {self.test_mean:.2f} ± {self.test_std:.2f} %, "
             f"val {self.val_mean:.2f} ± {self.val_std:.2f} %; {self.epochs} epochs, "
             f"{self.seconds_per_epoch * 1000:.1f} ms/epoch on {self.device}"
+            + (f" (mini-batch {self.batch_size}, sampler {self.sampler})" if self.batch_size else "")
+            + (f" x {self.world_size} processes" if self.world_size > 1 else "")
         )
 
 
@@ -127,12 +136,28 @@ def environment() -> dict[str, Any]:
     return info
 
 
-def _use_sparse(x: torch.Tensor, sparse_features: bool | str) -> bool:
-    if sparse_features == "auto":
-        return feature_density(x) < SPARSE_DENSITY_THRESHOLD
-    if isinstance(sparse_features, bool):
-        return sparse_features
-    raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
+def _dense_only_components(config: dict[str, Any]) -> list[str]:
+    """Names of the configured encoder / augmenters that do not accept sparse features."""
+    wanted = [("encoders", config["encoder"])]
+    wanted += [("augmentors", spec) for view in ("view1", "view2") for spec in (config.get(view) or {}).values()]
+    return [
+        spec["name"]
+        for kind, spec in wanted
+        if isinstance(spec, dict) and not getattr(registry.get(kind, spec["name"]), "supports_sparse_features", False)
+    ]
+
+
+def _use_sparse(x: torch.Tensor, sparse_features: bool | str, config: dict[str, Any]) -> bool:
+    if sparse_features not in ("auto", True, False):
+        raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
+    if sparse_features is False:
+        return False
+    dense_only = _dense_only_components(config)
+    if sparse_features is True and dense_only:
+        raise ValueError(f"sparse_features=True, but {dense_only} do not declare supports_sparse_features")
+    if dense_only:
+        return False
+    return sparse_features is True or feature_density(x) < SPARSE_DENSITY_THRESHOLD
 
 
 def _periodic_probe(
@@ -143,12 +168,13 @@ def _periodic_probe(
     y: torch.Tensor,
     splits: list,
     probe_options: dict[str, Any],
+    embed: Callable[..., torch.Tensor] | None = None,
 ) -> Callable[[int, Any, float], None]:
     """A training callback that probes every ``every`` epochs (not at the last: that is the final probe)."""
 
     def callback(epoch: int, model: Any, loss: float) -> None:
         if epoch % every == 0 and epoch < epochs:
-            embeddings = model.embed(*graph)
+            embeddings = model.embed(*graph) if embed is None else embed(model, *graph)
             on_evaluation(epoch, evaluate_embeddings(embeddings, y, splits, **probe_options))
 
     return callback
@@ -173,6 +199,10 @@ def run_experiment(
     eval_splits: int | None = None,
     on_evaluation: Callable[[int, ProbeResult], None] | None = None,
     probe_preprocess: str = "l2",
+    batch_size: int | None = None,
+    sampler: str = "auto",
+    num_neighbors: Sequence[int] | None = None,
+    distributed: bool = False,
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
@@ -195,6 +225,17 @@ def run_experiment(
             (used for Optuna's pruning; it may raise ``optuna.TrialPruned``).
         probe_preprocess (str): embedding preprocessing before the probe: ``l2`` (unit rows, as
             GRACE, GCA and BGRL evaluate), ``standardize`` or ``none``. (default: ``l2``)
+        batch_size (int, optional): train on mini-batches of this many seed nodes (see
+            :func:`gclbt_plugin.training.minibatch.train_minibatch`) and compute evaluation
+            embeddings layer-wise in chunks (:mod:`gclbt_plugin.evaluation.inference`); ``None``
+            trains full-batch. (default: ``None``)
+        sampler (str): with ``batch_size``: ``auto``, ``neighbor`` (needs pyg-lib or
+            torch-sparse) or ``random-node``; the one used is ``ExperimentResult.sampler``.
+            (default: ``auto``)
+        num_neighbors (sequence of int, optional): neighbours sampled per hop (``neighbor``).
+        distributed (bool): data-parallel training over the initialised ``torch.distributed``
+            group (:func:`gclbt_plugin.training.distributed.train_distributed`); every rank
+            calls this with the same arguments and gets the same result. (default: ``False``)
     """
     loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
     if config is None:
@@ -204,7 +245,7 @@ def run_experiment(
     data = loaded.data
     splits = make_splits(protocol, data, num_splits=num_splits, seed=0)
     x = data.x.to(torch_device)
-    sparse = _use_sparse(data.x, sparse_features)
+    sparse = _use_sparse(data.x, sparse_features, config)
     if sparse:
         x = x.to_sparse_coo().coalesce()
     edge_index = data.edge_index.to(torch_device)
@@ -216,6 +257,9 @@ def run_experiment(
     if eval_every is not None and on_evaluation is None:
         raise ValueError("eval_every needs on_evaluation")
 
+    scaled = batch_size is not None or distributed
+    embed = full_graph_embeddings if scaled else None
+    used_sampler: str | None = None
     runs: list[RunRecord] = []
     tests: list[float] = []
     vals: list[float] = []
@@ -229,15 +273,24 @@ def run_experiment(
         if eval_every is not None:
             callback = _periodic_probe(
                 eval_every, epochs, on_evaluation, (x, edge_index, edge_weight), y,
-                splits[: eval_splits or len(splits)], probe_options,
+                splits[: eval_splits or len(splits)], probe_options, embed,
             )
 
         checkpoint_path = None
+        scale_key = (batch_size, sampler, num_neighbors, distributed) if scaled else ()
         if checkpoint_dir is not None:
-            fingerprint_name = config_fingerprint(config, loaded.name, seed, sparse)
+            fingerprint_name = config_fingerprint(config, loaded.name, seed, sparse, *scale_key)
             checkpoint_path = Path(checkpoint_dir) / f"{method}-{loaded.name}-seed{seed}-{fingerprint_name}.pt"
         started = time.perf_counter()
-        trained = train(
+        trainer: Callable[..., Any] = train
+        scale_options: dict[str, Any] = {}
+        if distributed:
+            trainer = train_distributed
+            scale_options = {"batch_size": batch_size, "sampler": sampler, "num_neighbors": num_neighbors}
+        elif batch_size is not None:
+            trainer = train_minibatch
+            scale_options = {"batch_size": batch_size, "sampler": sampler, "num_neighbors": num_neighbors}
+        trained = trainer(
             model,
             x,
             edge_index,
@@ -247,11 +300,16 @@ def run_experiment(
             scheduler=config.get("scheduler"),
             generator=generator,
             checkpoint_path=checkpoint_path,
-            fingerprint=config_fingerprint(config, loaded.name, seed, sparse),
+            fingerprint=config_fingerprint(config, loaded.name, seed, sparse, *scale_key),
             progress=progress,
             callback=callback,
+            **scale_options,
         )
-        embeddings = model.embed(x, edge_index, edge_weight)
+        used_sampler = getattr(trained, "sampler", None)
+        if scaled:
+            embeddings = full_graph_embeddings(model, x, edge_index, edge_weight)
+        else:
+            embeddings = model.embed(x, edge_index, edge_weight)
         probe = evaluate_embeddings(embeddings, y, splits, **probe_options)
         total_seconds += time.perf_counter() - started
         tests.extend(probe.test_accuracies)
@@ -292,4 +350,7 @@ def run_experiment(
         config=config,
         runs=runs,
         environment=environment(),
+        sampler=used_sampler,
+        batch_size=batch_size,
+        world_size=world_size() if distributed else 1,
     )

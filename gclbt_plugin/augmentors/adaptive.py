@@ -138,6 +138,10 @@ class AdaptiveEdgeDropping(_Adaptive):
     (isolated nodes, no edges, disconnected) give finite probabilities in ``[0, threshold]`` (see
     :func:`gclbt_plugin.functional.adaptive.importance_to_probability`).
 
+    Mini-batch training: :meth:`fit_full_graph` computes the probabilities once on the full
+    graph; each sampled sub-graph then uses ``probability[edge_ids]`` for the full-graph edge ids
+    given to :meth:`set_subgraph` (see :mod:`gclbt_plugin.training.minibatch`).
+
     Shapes:
         ``x: [N, F]``, ``edge_index: [2, E] -> [2, E']``, ``edge_weight: [E] -> [E']``.
 

@@ -47,6 +47,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="sparse first-layer products for bag-of-words features (default: auto, below 5%% density)",
     )
+    scale = parser.add_argument_group("mini-batch training (large graphs)")
+    scale.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="B",
+        help="train on mini-batches of B seed nodes instead of the full graph; embeddings for the probe "
+        "are then computed layer-wise in chunks (default: full batch)",
+    )
+    scale.add_argument(
+        "--sampler",
+        choices=["auto", "neighbor", "random-node"],
+        default="auto",
+        help="with --batch-size: neighbor (PyG NeighborLoader, needs pyg-lib or torch-sparse), random-node "
+        "(induced sub-graphs of random node batches, pure torch), auto (neighbor when available; default)",
+    )
+    scale.add_argument(
+        "--num-neighbors",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="neighbours sampled per hop with --sampler neighbor, one per encoder layer (default: 10 each; -1: all)",
+    )
     parser.add_argument("--checkpoint-dir", metavar="DIR", help="write checkpoints here and resume from them")
     parser.add_argument("--output", metavar="FILE", help="results JSON (default: results/<method>-<dataset>.json)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -72,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
         overrides.append({"epochs": args.epochs})
     sparse = {"auto": "auto", "on": True, "off": False}[args.sparse_features]
+    if args.batch_size is not None and args.batch_size < 2:
+        raise UsageError(f"--batch-size must be an integer >= 2, got {args.batch_size}")
+    if (args.sampler != "auto" or args.num_neighbors) and args.batch_size is None:
+        raise UsageError("--sampler and --num-neighbors need --batch-size")
     result = run_experiment(
         method,
         dataset,
@@ -85,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         sparse_features=sparse,
         checkpoint_dir=args.checkpoint_dir,
         progress=not args.no_progress,
+        batch_size=args.batch_size,
+        sampler=args.sampler,
+        num_neighbors=args.num_neighbors,
     )
     output = Path(args.output or f"results/{method}-{result.dataset}.json")
     write_json_atomic(result.to_dict(), output)
@@ -104,5 +133,7 @@ def format_table(result) -> str:
         ("time", f"{result.seconds:.1f} s ({result.seconds_per_epoch * 1000:.1f} ms/epoch)"),
         ("device", result.device + (", sparse features" if result.sparse_features else "")),
     ]
+    if getattr(result, "batch_size", None):
+        rows.append(("mini-batch", f"{result.batch_size} seed nodes, sampler {result.sampler}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -1,0 +1,249 @@
+"""Multi-process data-parallel training with ``torch.distributed`` (launched with ``torchrun``).
+
+Every process (rank) holds the whole graph and trains on its own share of the seed nodes
+(:func:`shard_nodes`, contiguous and balanced). The model is wrapped in
+:class:`~torch.nn.parallel.DistributedDataParallel`, which averages parameter gradients over
+ranks. The Barlow Twins loss (:class:`~gclbt_plugin.losses.BarlowTwinsLoss`) reduces its
+normalisation statistics and cross-correlation matrix over ranks with autograd-aware
+collectives, so every rank's loss is the loss of the union of all ranks' seed nodes and its
+backward gives the rows of the single-process gradient that belong to the rank's nodes; the
+trainer therefore multiplies that loss by the world size before ``backward`` so that DDP's
+*average* becomes the *sum* over ranks -- the single-process gradient on the union. Losses that
+do not reduce over ranks (InfoNCE, bootstrap) are plain per-rank losses whose gradients DDP
+averages (ordinary data parallelism).
+
+Two modes:
+
+* ``batch_size=None`` (full-graph): every rank runs the encoder on the whole graph and computes
+  the loss on its share of the nodes. One step equals single-process full-batch training
+  exactly when all ranks draw the same views, i.e. with the same augmentation seed (the
+  default: every rank seeds identically).
+* ``batch_size=B``: mini-batches of seeds from the rank's share with sampled neighbourhoods (see
+  :mod:`gclbt_plugin.training.minibatch`); every rank runs the same number of steps per epoch.
+
+Backends: ``gloo`` on CPU, ``nccl`` on GPU (one GPU per rank, ``cuda:$LOCAL_RANK``).
+
+Command line (every rank probes the same embeddings deterministically; rank 0 prints and writes the
+result; see ``--help``)::
+
+    torchrun --nproc_per_node 2 -m gclbt_plugin.training.distributed --method gbt --dataset Cora \\
+        --epochs 2 --batch-size 512
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from gclbt_plugin.losses.barlow_twins import BarlowTwinsLoss
+from gclbt_plugin.models.base import ContrastModel
+from gclbt_plugin.training.minibatch import (
+    FullGraphSampler,
+    MiniBatchTrainResult,
+    _loss_module,
+    _train_loop,
+    make_sampler,
+)
+
+
+def shard_nodes(num_nodes: int, rank: int, world_size: int) -> Tensor:
+    """The node ids of ``rank``'s share: ``world_size`` contiguous ranges whose sizes differ by at most one.
+
+    Raises:
+        ValueError: ``world_size < 1``, ``rank`` outside ``[0, world_size)`` or more ranks than nodes.
+    """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(
+            f"rank must be in [0, world_size) with world_size >= 1, got rank={rank}, world_size={world_size}"
+        )
+    if world_size > num_nodes:
+        raise ValueError(f"world_size ({world_size}) must not exceed the number of nodes ({num_nodes})")
+    return torch.tensor_split(torch.arange(num_nodes), world_size)[rank]
+
+
+def loss_reduces_over_ranks(loss: torch.nn.Module) -> bool:
+    """Whether ``loss`` returns the global loss of all ranks' nodes (Barlow Twins in a process group)."""
+    if not isinstance(loss, BarlowTwinsLoss) or loss.distributed is False:
+        return False
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def train_distributed(
+    model: ContrastModel,
+    x: Tensor,
+    edge_index: Tensor,
+    edge_weight: Tensor | None = None,
+    *,
+    epochs: int,
+    optimizer: dict[str, Any],
+    batch_size: int | None = None,
+    sampler: str = "auto",
+    num_neighbors: Sequence[int] | None = None,
+    scheduler: dict[str, Any] | None = None,
+    generator: torch.Generator | None = None,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int = 50,
+    fingerprint: str = "",
+    progress: bool = True,
+    callback: Callable[[int, ContrastModel, float], None] | None = None,
+) -> MiniBatchTrainResult:
+    """Train ``model`` data-parallel over the initialised default process group.
+
+    Call on every rank with the same arguments (same graph, same seeds). Parameters are
+    broadcast from rank 0 when DDP wraps the model. Checkpoints are written by rank 0 and read
+    by every rank (use a shared file system across machines).
+
+    Args:
+        model (ContrastModel): on ``x``'s device (``cuda:$LOCAL_RANK`` with NCCL).
+        x, edge_index, edge_weight: the full graph, on every rank.
+        epochs (int): total epochs.
+        optimizer (dict): ``{name, lr, weight_decay}``.
+        batch_size (int, optional): seed nodes per batch *per rank*; ``None`` trains full-graph
+            (one step per epoch, each rank's loss on its share). (default: ``None``)
+        sampler, num_neighbors: as :func:`~gclbt_plugin.training.minibatch.train_minibatch`.
+        scheduler, generator, checkpoint_path, checkpoint_every, fingerprint, progress,
+        callback: as :func:`~gclbt_plugin.training.train` (the callback runs on every rank).
+
+    Returns:
+        MiniBatchTrainResult: this rank's view of the run (the Barlow Twins loss is global).
+
+    Raises:
+        RuntimeError: no process group is initialised.
+        ValueError: as :func:`~gclbt_plugin.training.minibatch.make_sampler`.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+
+    if not (dist.is_available() and dist.is_initialized()):
+        raise RuntimeError(
+            "train_distributed needs an initialised torch.distributed process group; launch with torchrun "
+            "and call torch.distributed.init_process_group first"
+        )
+    rank, world = dist.get_rank(), dist.get_world_size()
+    num_nodes = x.size(0)
+    shard = shard_nodes(num_nodes, rank, world)
+    if batch_size is None:
+        batches = FullGraphSampler(edge_index, shard.to(x.device))
+    else:
+        # The same number of steps on every rank: collectives in the loss and in DDP must pair up.
+        largest = math.ceil(num_nodes / world)
+        num_batches = max(1, math.ceil(largest / batch_size))
+        num_batches = min(num_batches, int(shard.numel()))
+        num_layers = int(getattr(getattr(model, "encoder", None), "num_layers", 2))
+        batches = make_sampler(
+            sampler, edge_index, num_nodes, batch_size=batch_size, num_neighbors=num_neighbors,
+            num_layers=num_layers, input_nodes=shard, num_batches=num_batches,
+        )
+    device_ids = [x.device.index] if x.device.type == "cuda" else None
+    wrapped = DistributedDataParallel(model, device_ids=device_ids)
+    scale = float(world) if loss_reduces_over_ranks(_loss_module(model)) else 1.0
+    return _train_loop(
+        model,
+        wrapped,
+        x,
+        edge_index,
+        edge_weight,
+        batches,
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        generator=generator,
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=checkpoint_every,
+        fingerprint=fingerprint,
+        progress=progress and rank == 0,
+        callback=callback,
+        loss_scale=scale,
+        writes_checkpoints=rank == 0,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="torchrun --nproc_per_node N -m gclbt_plugin.training.distributed",
+        description="Data-parallel training of one method on one dataset over torch.distributed ranks; "
+        "every rank probes the same embeddings, rank 0 prints and writes the result.",
+    )
+    parser.add_argument("--method", required=True, help="a registered method (gclbt list methods)")
+    parser.add_argument("--dataset", required=True, help="a dataset name, e.g. Cora or ogbn-arxiv")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--epochs", type=int, help="training epochs (beats the recipe)")
+    parser.add_argument("--seed", type=int, default=0, help="model, augmentation and batch seed (default: 0)")
+    parser.add_argument("--batch-size", type=int, help="seed nodes per batch per process (default: full graph)")
+    parser.add_argument("--sampler", choices=["auto", "neighbor", "random-node"], default="auto")
+    parser.add_argument("--num-neighbors", type=int, nargs="+", metavar="K", help="neighbours per hop (neighbor)")
+    parser.add_argument("--protocol", choices=["public", "random", "wikics"], help="default: by dataset")
+    parser.add_argument("--num-splits", type=int, default=20, help="random splits for the probe (default: 20)")
+    parser.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto",
+                        help="auto: nccl when CUDA is available, else gloo")
+    parser.add_argument("--output", metavar="FILE", help="results JSON written by rank 0")
+    parser.add_argument("--data-cache", metavar="DIR")
+    parser.add_argument("--data-mirror", metavar="DIR")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``torchrun`` entry point (reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*``)."""
+    # Imported here: the experiment pipeline sits above the training layer.
+    from gclbt_plugin.cli.options import parse_assignment, write_json_atomic
+    from gclbt_plugin.data import load_dataset
+    from gclbt_plugin.experiment import run_experiment
+
+    args = build_parser().parse_args(argv)
+    if args.epochs is not None and args.epochs <= 0:
+        print(f"error: --epochs must be a positive integer, got {args.epochs}", file=sys.stderr)
+        return 1
+    backend = args.backend
+    if backend == "auto":
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = f"cuda:{local_rank}" if backend == "nccl" else "cpu"
+    if backend == "nccl":
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group(backend)
+    try:
+        rank = dist.get_rank()
+        # Rank 0 fills the dataset cache first; the others then read it.
+        if rank == 0:
+            load_dataset(args.dataset, args.data_cache, args.data_mirror)
+        dist.barrier()
+        overrides: list[dict[str, Any]] = [parse_assignment(text) for text in args.assignments]
+        if args.epochs is not None:
+            overrides.append({"epochs": args.epochs})
+        result = run_experiment(
+            args.method,
+            args.dataset,
+            overrides=overrides,
+            seeds=(args.seed,),
+            protocol=args.protocol,
+            num_splits=args.num_splits,
+            device=device,
+            data_cache=args.data_cache,
+            data_mirror=args.data_mirror,
+            progress=not args.no_progress,
+            batch_size=args.batch_size,
+            sampler=args.sampler,
+            num_neighbors=args.num_neighbors,
+            distributed=True,
+        )
+        if rank == 0:
+            print(result.summary())
+            if args.output:
+                write_json_atomic(result.to_dict(), args.output)
+                print(f"results written to {args.output}")
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run through torchrun
+    sys.exit(main())
