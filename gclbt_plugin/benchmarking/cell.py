@@ -1,0 +1,208 @@
+"""Run one planned benchmark cell and describe it as a JSON record.
+
+The runner starts ``python -m gclbt_plugin.benchmarking.cell OUT_FILE`` with the cell's plan
+(see :func:`gclbt_plugin.benchmarking.runner.plan_cell`) as JSON on stdin, one process per cell,
+so that the peak resident memory of the process *is* the cell's peak memory and a crash or an
+out-of-memory kill loses that cell only. The record is ``ExperimentResult.to_dict()`` plus:
+
+* ``status``: ``"ok"``, ``"skipped"`` (dataset unavailable; ``reason`` says why) or ``"failed"``
+  (``error`` holds the message and the end of the traceback);
+* ``cell`` (the suite cell), ``fingerprint`` (of the plan; a file with another one is stale),
+  ``epochs_requested`` / ``epochs_published`` / ``max_epochs`` (``epochs`` is what actually ran);
+* ``peak_rss_mb`` (peak resident set of the process, see :func:`peak_rss_mb`), ``rss_before_data_mb``
+  (after imports, before loading data), ``cuda_peak_mb`` (``torch.cuda.max_memory_allocated``,
+  ``None`` on CPU), ``memory_scope`` (``"process"``: one process per cell; ``"reset"``: cells ran
+  in one process and the peak was reset before this one, so it includes memory still held from
+  earlier cells; ``"shared"``: no reset possible, the process's maximum so far);
+* ``wall_seconds``, ``finished_at``, ``git_commit``, ``packages``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("ok", "skipped", "failed")
+PACKAGES = ("gclbt-plugin", "torch", "torch-geometric", "numpy", "scipy", "optuna")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status`` (the high-water mark of this process image; unlike
+    ``ru_maxrss`` it is not inherited from the parent across ``fork``/``exec``, and
+    :func:`reset_peak_rss` can reset it). Elsewhere: ``getrusage(RUSAGE_SELF).ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # macOS: bytes, Linux: KiB
+
+
+def reset_peak_rss() -> bool:
+    """Reset the peak RSS to the current RSS (Linux ``/proc/self/clear_refs``); whether it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages that decide a benchmark's numbers."""
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit() -> str | None:
+    """``HEAD`` of the source checkout (``+dirty`` with uncommitted changes), ``None`` outside git."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "") if head else None
+
+
+def _base_record(plan: dict[str, Any], status: str) -> dict[str, Any]:
+    cell = plan["cell"]
+    return {
+        "status": status,
+        "method": cell["method"],
+        "dataset": cell["dataset"],
+        "variant": cell.get("variant", ""),
+        "cell": cell,
+        "fingerprint": plan["fingerprint"],
+        "epochs_requested": plan["epochs_requested"],
+        "epochs_published": plan["epochs_published"],
+        "max_epochs": plan["max_epochs"],
+        "git_commit": git_commit(),
+        "packages": package_versions(),
+        "host": {"machine": platform.machine(), "cpu_count": os.cpu_count()},
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def skipped_record(plan: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The record of a cell that could not run (e.g. its dataset is unavailable)."""
+    return {**_base_record(plan, "skipped"), "reason": reason}
+
+
+def failed_record(plan: dict[str, Any], error: str) -> dict[str, Any]:
+    """The record of a cell whose run raised, crashed, was killed or timed out."""
+    return {**_base_record(plan, "failed"), "error": error}
+
+
+def run_planned_cell(plan: dict[str, Any], *, memory_scope: str = "process") -> dict[str, Any]:
+    """Run one planned cell in this process and return its record (never raises for the cell's errors).
+
+    Args:
+        plan (dict): from :func:`gclbt_plugin.benchmarking.runner.plan_cell`.
+        memory_scope (str): ``"process"`` when this process runs only this cell, ``"shared"``
+            otherwise (the peak is then reset first where Linux allows, scope ``"reset"``).
+            (default: ``"process"``)
+
+    The plan's ``threads`` (torch threads) apply during the cell only.
+    """
+    import torch
+
+    previous_threads = torch.get_num_threads()
+    if plan.get("threads"):
+        torch.set_num_threads(int(plan["threads"]))
+    try:
+        return _run(plan, memory_scope)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
+    import torch
+
+    from gclbt_plugin.data import DatasetUnavailableError, load_dataset
+    from gclbt_plugin.experiment import run_experiment
+
+    started = time.perf_counter()
+    if memory_scope != "process" and reset_peak_rss():
+        memory_scope = "reset"
+    rss_before = peak_rss_mb()
+    cell = plan["cell"]
+    try:
+        loaded = load_dataset(cell["dataset"], plan.get("data_cache"), plan.get("data_mirror"))
+    except DatasetUnavailableError as error:
+        return skipped_record(plan, str(error).splitlines()[0])
+    try:
+        cuda = torch.cuda.is_available() and plan.get("device", "auto") != "cpu"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        result = run_experiment(
+            cell["method"],
+            loaded,
+            config=plan["config"],
+            seeds=cell["seeds"],
+            protocol=cell.get("protocol"),
+            num_splits=cell["num_splits"],
+            device=plan.get("device", "auto"),
+            progress=False,
+        )
+    except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
+        tail = "".join(traceback.format_exception(error)[-3:]).strip()
+        return failed_record(plan, f"{type(error).__name__}: {error}\n{tail}")
+    record = _base_record(plan, "ok")
+    record.update(result.to_dict())
+    record["status"] = "ok"
+    record["variant"] = cell.get("variant", "")
+    record.update(
+        {
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_before_data_mb": rss_before,
+            "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if result.device.startswith("cuda") else None,
+            "memory_scope": memory_scope,
+            "wall_seconds": time.perf_counter() - started,
+        }
+    )
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gclbt_plugin.benchmarking.cell OUT_FILE`` with the plan as JSON on stdin."""
+    from gclbt_plugin.cli.options import write_json_atomic
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m gclbt_plugin.benchmarking.cell OUT_FILE < plan.json", file=sys.stderr)
+        return 2
+    plan = json.load(sys.stdin)
+    record = run_planned_cell(plan, memory_scope="process")
+    write_json_atomic(record, argv[0])
+    return 0 if record["status"] != "failed" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the runner's subprocess
+    sys.exit(main())

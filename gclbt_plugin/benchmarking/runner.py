@@ -1,0 +1,286 @@
+"""Run a suite's cells resumably: one JSON file per finished cell, written atomically.
+
+Layout of an output folder::
+
+    OUT/cells/<cell id>.json   # one record per cell (see gclbt_plugin.benchmarking.cell)
+    OUT/logs/<cell id>.log     # the cell process's stderr (isolated runs)
+    OUT/suite.json             # the suite's name, description and cell ids of the last run
+
+Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
+carries the fingerprint of the current plan; anything else (a missing file, a partial or
+corrupt one, a ``failed`` or ``skipped`` record, a stale fingerprint) is redone. Interrupting
+the run (Ctrl-C) loses at most the cell in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gclbt_plugin.benchmarking.cell import failed_record, run_planned_cell, skipped_record
+from gclbt_plugin.benchmarking.suite import Cell, Suite
+
+#: Keys a finished (status ``ok``) cell file must hold to be trusted.
+REQUIRED_KEYS = (
+    "status", "method", "dataset", "fingerprint", "test_mean", "test_std", "val_mean", "num_evaluations",
+    "epochs", "seconds", "seconds_per_epoch", "peak_rss_mb", "device", "config", "runs",
+)
+
+
+@dataclass
+class CellOutcome:
+    """What happened to one cell in :func:`run_suite`.
+
+    Attributes:
+        cell: the suite cell.
+        action: ``"cached"`` (a valid file existed), ``"ran"`` or ``"skipped"`` (not attempted,
+            e.g. dataset unavailable offline).
+        status: the record's status: ``ok``, ``skipped`` or ``failed``.
+        path: the cell's JSON file.
+        record: the cell's record.
+        redo_reason: why an existing file was not trusted (``None`` when there was none).
+    """
+
+    cell: Cell
+    action: str
+    status: str
+    path: Path
+    record: dict[str, Any]
+    redo_reason: str | None = None
+
+
+def cell_path(out_dir: str | os.PathLike, cell: Cell) -> Path:
+    return Path(out_dir) / "cells" / f"{cell.id}.json"
+
+
+def plan_cell(
+    cell: Cell,
+    *,
+    max_epochs: int | None = None,
+    device: str = "auto",
+    data_cache: str | os.PathLike | None = None,
+    data_mirror: str | os.PathLike | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Resolve a cell's full configuration and epoch budget; the plan a cell process runs.
+
+    Epochs: the cell's ``epochs``, else the recipe's published epochs for the dataset, capped at
+    ``max_epochs`` (CPU runs). A capped run scales the scheduler's warm-up by the same factor, so
+    warm-up keeps its share of the run.
+
+    The fingerprint hashes everything that decides the result (configuration, seeds, splits,
+    protocol, device), not the data paths or thread count.
+
+    Raises:
+        ValueError: ``max_epochs`` is not a positive integer; errors of
+            :func:`gclbt_plugin.experiment.resolve_config`.
+    """
+    from gclbt_plugin.experiment import config_fingerprint, resolve_config
+
+    if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs <= 0):
+        raise ValueError(f"max_epochs must be a positive integer or None, got {max_epochs!r}")
+    published = int(resolve_config(cell.method, cell.dataset).get("epochs", 100))
+    config = resolve_config(cell.method, cell.dataset, [cell.overrides])
+    requested = cell.epochs or int(config.get("epochs", published))
+    run = min(requested, max_epochs) if max_epochs else requested
+    config["epochs"] = run
+    scheduler = config.get("scheduler")
+    if run < requested and isinstance(scheduler, dict) and scheduler.get("warmup_epochs"):
+        scheduler["warmup_epochs"] = max(1, round(scheduler["warmup_epochs"] * run / requested))
+    cell_dict = cell.to_dict()
+    fingerprint = config_fingerprint(
+        config, cell.method, cell.dataset, list(cell.seeds), cell.num_splits, cell.protocol, device
+    )
+    return {
+        "cell": cell_dict,
+        "config": config,
+        "epochs_requested": requested,
+        "epochs_published": published,
+        "max_epochs": max_epochs,
+        "device": device,
+        "data_cache": os.fspath(data_cache) if data_cache is not None else None,
+        "data_mirror": os.fspath(data_mirror) if data_mirror is not None else None,
+        "threads": threads,
+        "fingerprint": fingerprint,
+    }
+
+
+def check_record(record: Any, fingerprint: str | None = None) -> str | None:
+    """Why a cell record cannot be trusted as finished, or ``None`` when it can."""
+    if not isinstance(record, dict):
+        return f"not a JSON object ({type(record).__name__})"
+    status = record.get("status")
+    if status != "ok":
+        return f"status {status!r}" + (f": {record.get('reason') or record.get('error')}" if status else "")
+    missing = [key for key in REQUIRED_KEYS if key not in record]
+    if missing:
+        return f"missing keys {missing}"
+    if fingerprint is not None and record["fingerprint"] != fingerprint:
+        return "written by another configuration (fingerprint differs)"
+    for key in ("test_mean", "seconds_per_epoch", "peak_rss_mb"):
+        value = record[key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return f"{key} is not a finite number: {value!r}"
+    return None
+
+
+def read_cell_file(path: str | os.PathLike, fingerprint: str | None = None) -> tuple[dict[str, Any] | None, str]:
+    """``(record, "")`` for a trusted finished cell file, else ``(None, why not)``."""
+    path = Path(path)
+    if not path.is_file():
+        return None, "no file"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, f"unreadable ({type(error).__name__}: {error})"
+    problem = check_record(record, fingerprint)
+    return (None, problem) if problem else (record, "")
+
+
+def _run_isolated(plan: dict[str, Any], path: Path, log_path: Path, timeout: float | None) -> dict[str, Any]:
+    """Run the plan in a child process; a crash, kill or timeout becomes a ``failed`` record."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if plan.get("threads"):
+        env.setdefault("OMP_NUM_THREADS", str(plan["threads"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gclbt_plugin.benchmarking.cell", os.fspath(path)],
+            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        try:
+            process.communicate(json.dumps(plan), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return failed_record(plan, f"timed out after {timeout:g} s (--cell-timeout); the process was killed")
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        record = None
+    if isinstance(record, dict) and record.get("fingerprint") == plan["fingerprint"]:
+        return record
+    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:] if log_path.is_file() else []
+    how = f"killed by signal {-process.returncode}" if process.returncode < 0 else f"exit code {process.returncode}"
+    return failed_record(plan, f"cell process ended without a result ({how}): " + " | ".join(tail))
+
+
+def summary_line(record: dict[str, Any]) -> str:
+    """One line per cell: accuracy, epochs, time and memory, or why it did not run."""
+    name = f"{record['method']} / {record['dataset']}" + (f" [{record['variant']}]" if record.get("variant") else "")
+    status = record.get("status")
+    if status == "skipped":
+        return f"SKIP {name}: {record.get('reason')}"
+    if status == "failed":
+        return f"FAIL {name}: {str(record.get('error', '')).splitlines()[0]}"
+    memory = f"peak RSS {record['peak_rss_mb']:.0f} MiB"
+    if record.get("cuda_peak_mb") is not None:
+        memory += f", CUDA {record['cuda_peak_mb']:.0f} MiB"
+    requested = record.get("epochs_requested", record["epochs"])
+    capped = "" if record["epochs"] == requested else f" of {requested}"
+    return (
+        f"ok   {name}: test {record['test_mean']:.2f} ± {record['test_std']:.2f} % "
+        f"({record['num_evaluations']} evals), {record['epochs']} epochs{capped}, "
+        f"{record['seconds_per_epoch'] * 1000:.1f} ms/epoch, {record['seconds']:.1f} s, {memory} on {record['device']}"
+    )
+
+
+def run_suite(
+    suite: Suite,
+    out_dir: str | os.PathLike,
+    *,
+    max_epochs: int | None = None,
+    device: str = "auto",
+    data_cache: str | os.PathLike | None = None,
+    data_mirror: str | os.PathLike | None = None,
+    offline: bool = False,
+    isolate: bool = True,
+    cell_timeout: float | None = None,
+    threads: int | None = None,
+    only: Iterable[str] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = print,
+) -> list[CellOutcome]:
+    """Run every cell of ``suite`` that has no trusted result in ``out_dir`` yet.
+
+    Args:
+        suite (Suite): from :func:`gclbt_plugin.benchmarking.suite.load_suite`.
+        out_dir (path): results folder (created); see the module docstring for its layout.
+        max_epochs (int, optional): cap every cell's epochs (recorded as the epochs run).
+        device (str): ``auto``, ``cpu``, ``cuda`` or ``cuda:i``. (default: ``auto``)
+        data_cache, data_mirror: see :func:`gclbt_plugin.data.load_dataset`.
+        offline (bool): skip cells whose dataset is not in the cache or mirror instead of
+            trying to download it. (default: ``False``)
+        isolate (bool): one child process per cell, so the peak memory is the cell's and a
+            crash loses one cell; ``False`` runs cells in this process (faster start, shared
+            memory peak). (default: ``True``)
+        cell_timeout (float, optional): seconds before an isolated cell is killed (recorded as
+            failed, redone next time).
+        threads (int, optional): torch threads per cell.
+        only (iterable of str, optional): run only cells whose id contains one of these texts.
+        progress (bool): a progress bar over cells. (default: ``True``)
+        log (callable, optional): receives one summary line per cell. (default: ``print``)
+
+    Returns:
+        list of CellOutcome, in suite order.
+    """
+    from tqdm.auto import tqdm
+
+    from gclbt_plugin.cli.options import write_json_atomic
+    from gclbt_plugin.data import available_offline
+
+    if cell_timeout is not None and cell_timeout <= 0:
+        raise ValueError(f"cell_timeout must be positive seconds or None, got {cell_timeout!r}")
+    out = Path(out_dir)
+    cells = [c for c in suite.cells if not only or any(text in c.id for text in only)]
+    write_json_atomic(
+        {"suite": suite.name, "description": suite.description,
+         "path": os.fspath(suite.path) if suite.path else None, "cells": [c.id for c in cells],
+         "max_epochs": max_epochs, "device": device},
+        out / "suite.json",
+    )
+    outcomes: list[CellOutcome] = []
+    bar = tqdm(cells, desc=f"bench {suite.name}", unit="cell", disable=not progress, dynamic_ncols=True)
+    say = (lambda text: bar.write(text) if progress else log(text)) if log else (lambda text: None)
+    for cell in bar:
+        bar.set_postfix_str(cell.id)
+        plan = plan_cell(
+            cell, max_epochs=max_epochs, device=device, data_cache=data_cache, data_mirror=data_mirror,
+            threads=threads,
+        )
+        path = cell_path(out, cell)
+        record, problem = read_cell_file(path, plan["fingerprint"])
+        if record is not None:
+            outcomes.append(CellOutcome(cell, "cached", "ok", path, record))
+            say(f"[cached] {summary_line(record)}")
+            continue
+        redo = None if problem == "no file" else problem
+        if offline and not available_offline(cell.dataset, data_cache, data_mirror):
+            record = skipped_record(plan, f"dataset {cell.dataset!r} is not in the cache or the mirror (offline run)")
+            action = "skipped"
+        else:
+            started = time.perf_counter()
+            if isolate:
+                record = _run_isolated(plan, path, out / "logs" / f"{cell.id}.log", cell_timeout)
+            else:
+                record = run_planned_cell(plan, memory_scope="shared")
+            record.setdefault("wall_seconds", time.perf_counter() - started)
+            action = "ran"
+        write_json_atomic(record, path)
+        outcomes.append(CellOutcome(cell, action, record["status"], path, record, redo))
+        say(("[redo: " + redo + "] " if redo else "") + summary_line(record))
+    bar.close()
+    return outcomes

@@ -1,0 +1,105 @@
+"""CI run of the smoke suite (the quick suite shrunk) and the report it renders."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gclbt_plugin.benchmarking.report import METHOD_DISPLAY, collect, write_report
+from gclbt_plugin.benchmarking.runner import check_record, run_suite
+from gclbt_plugin.benchmarking.suite import load_suite
+from gclbt_plugin.cli.main import main
+from gclbt_plugin.experiment import ExperimentResult
+
+METHODS = ("grace", "gca", "bgrl", "gbt", "gclbt")
+DATASETS = ("Cora", "CiteSeer")
+
+
+@pytest.fixture(scope="module")
+def smoke_dir(tmp_path_factory, shared_datasets_dir: Path, dataset_cache: Path) -> Path:
+    out = tmp_path_factory.mktemp("smoke")
+    run_suite(load_suite("smoke"), out, data_mirror=shared_datasets_dir, data_cache=dataset_cache,
+              isolate=False, threads=1, progress=False, log=None)
+    write_report(out)
+    return out
+
+
+def test_smoke_suite_writes_a_trusted_cell_for_every_method_and_dataset(smoke_dir: Path):
+    records = [json.loads(p.read_text()) for p in sorted((smoke_dir / "cells").glob("*.json"))]
+    assert [check_record(r) for r in records] == [None] * 10
+    assert sorted((r["method"], r["dataset"]) for r in records) == sorted((m, d) for m in METHODS for d in DATASETS)
+
+
+def test_smoke_suite_report_files_parse_and_hold_every_cell(smoke_dir: Path):
+    document = json.loads((smoke_dir / "results.json").read_text())
+    with open(smoke_dir / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = sorted((m, d) for m in METHODS for d in DATASETS)
+    assert sorted((r["method"], r["dataset"]) for r in document["rows"]) == expected
+    assert sorted((r["method"], r["dataset"]) for r in rows) == expected
+    assert {p.name for p in smoke_dir.glob("*.png")} == {"accuracy.png", "time_per_epoch.png", "memory.png"}
+
+
+def test_smoke_suite_report_shows_each_cells_epochs_and_memory(smoke_dir: Path):
+    text = (smoke_dir / "results.md").read_text()
+    grace_cora = next(line for line in text.splitlines() if line.startswith("| grace |") and "83.30" in line)
+    cells = [c.strip() for c in grace_cora.split("|")]
+    assert cells[4] == "2 (publ. 200)"
+    assert float(cells[11]) > 0  # peak RSS (MiB)
+
+
+def test_report_published_numbers_carry_their_sources(smoke_dir: Path):
+    published = yaml.safe_load((Path(__file__).parents[1] / "benchmarks" / "published.yaml").read_text())
+    entry = published["GRACE"]["Cora"]
+    text = (smoke_dir / "results.md").read_text()
+    line = next(line for line in text.splitlines() if line.startswith("| grace |") and f"{entry['mean']:.2f}" in line)
+    footnote = line.split("|")[8].strip()  # e.g. "[1]"
+    assert f"{footnote[1:-1]}. {entry['source']}" in text
+    assert entry["protocol"] in line
+
+
+def _train_output(method: str, dataset: str, mean: float) -> dict:
+    """What ``gclbt train --output`` writes (ExperimentResult.to_dict(), no memory fields)."""
+    return ExperimentResult(
+        method=method, dataset=dataset, protocol="random", test_mean=mean, test_std=0.5, val_mean=mean,
+        val_std=0.5, num_evaluations=20, epochs=10, seconds=5.0, seconds_per_epoch=0.5, device="cpu",
+        sparse_features=False, config={"epochs": 10},
+    ).to_dict()
+
+
+def test_report_renders_a_folder_of_train_outputs_with_published_difference(tmp_path: Path):
+    published = tmp_path / "published.yaml"
+    published.write_text(yaml.safe_dump({"BGRL": {"CS": {"mean": 93.0, "std": 0.1, "protocol": "p", "source": "S1"}}}))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "bgrl-CS-e10.json").write_text(json.dumps(_train_output("bgrl", "CS", 90.5)))
+    (tmp_path / "results" / "gbt-CS-e10.json").write_text(json.dumps(_train_output("gbt", "CS", 91.0)))
+    report = write_report(tmp_path / "results", tmp_path / "report", published=published)
+    assert [(r.method, r.published_source, r.difference) for r in report.rows] == [
+        ("bgrl", "S1", pytest.approx(-2.5)),
+        ("gbt", None, None),
+    ]
+    assert (tmp_path / "report" / "results.md").read_text().count("| bgrl |") == 1
+
+
+def test_report_lists_unreadable_files_instead_of_failing(tmp_path: Path):
+    (tmp_path / "bgrl-CS.json").write_text(json.dumps(_train_output("bgrl", "CS", 90.0)))
+    (tmp_path / "broken.json").write_text('{"method": "gbt", "data')
+    report = collect(tmp_path, published={})
+    assert ([r.method for r in report.rows], [name for name, _ in report.unreadable]) == (["bgrl"], ["broken.json"])
+
+
+def test_report_maps_every_builtin_method_to_a_published_display_name():
+    published = yaml.safe_load((Path(__file__).parents[1] / "benchmarks" / "published.yaml").read_text())
+    assert sorted(METHOD_DISPLAY) == sorted(METHODS)
+    assert set(METHOD_DISPLAY.values()) <= set(published)
+
+
+def test_bench_report_cli_renders_a_folder(tmp_path: Path, capsys):
+    (tmp_path / "gbt-CS.json").write_text(json.dumps(_train_output("gbt", "CS", 91.0)))
+    assert main(["bench", "report", str(tmp_path), "--no-plots"]) == 0
+    assert capsys.readouterr().out.startswith("1 results, 0 not run, 0 unreadable files")
+    assert (tmp_path / "results.md").is_file() and (tmp_path / "results.csv").is_file()

@@ -1,0 +1,155 @@
+"""The resumable suite runner: one file per cell, skip finished cells, redo broken ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gclbt_plugin.benchmarking.cell import run_planned_cell
+from gclbt_plugin.benchmarking.runner import check_record, plan_cell, run_suite
+from gclbt_plugin.benchmarking.suite import Cell, parse_suite
+from gclbt_plugin.cli.main import main
+from gclbt_plugin.data import DatasetUnavailableError
+
+TINY = {"encoder": {"hidden_channels": 8, "out_channels": 8}, "predictor": {"hidden_channels": 8}}
+
+
+def _tiny_suite(methods=("gbt", "bgrl"), datasets=("Cora",), overrides=TINY):
+    document = {
+        "name": "tiny",
+        "defaults": {"seeds": [0], "epochs": 1, "overrides": overrides},
+        "blocks": [{"methods": list(methods), "datasets": list(datasets)}],
+    }
+    return parse_suite(document)
+
+
+@pytest.fixture
+def run(shared_datasets_dir: Path, dataset_cache: Path):
+    def go(suite, out, **kwargs):
+        kwargs.setdefault("isolate", False)
+        kwargs.setdefault("threads", 1)
+        return run_suite(
+            suite, out, data_mirror=shared_datasets_dir, data_cache=dataset_cache, progress=False, log=None, **kwargs
+        )
+
+    return go
+
+
+def test_run_suite_writes_a_trusted_file_per_cell(run, tmp_path: Path):
+    outcomes = run(_tiny_suite(), tmp_path)
+    files = sorted(p.name for p in (tmp_path / "cells").glob("*.json"))
+    records = [json.loads((tmp_path / "cells" / name).read_text()) for name in files]
+    assert files == ["bgrl-Cora.json", "gbt-Cora.json"]
+    assert [check_record(r) for r in records] == [None, None]
+    assert [o.action for o in outcomes] == ["ran", "ran"]
+
+
+def test_run_suite_rerun_skips_finished_cells(run, tmp_path: Path):
+    suite = _tiny_suite()
+    run(suite, tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "cells").glob("*.json")}
+    outcomes = run(suite, tmp_path)
+    assert [o.action for o in outcomes] == ["cached", "cached"]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "cells").glob("*.json")} == before
+
+
+def test_run_suite_redoes_a_corrupt_cell_file_only(run, tmp_path: Path):
+    suite = _tiny_suite()
+    run(suite, tmp_path)
+    corrupt = tmp_path / "cells" / "gbt-Cora.json"
+    corrupt.write_text(corrupt.read_text()[:200])  # a partial write
+    outcomes = run(suite, tmp_path)
+    assert [(o.cell.id, o.action) for o in outcomes] == [("gbt-Cora", "ran"), ("bgrl-Cora", "cached")]
+    assert "unreadable" in outcomes[0].redo_reason
+    assert check_record(json.loads(corrupt.read_text())) is None
+
+
+def test_run_suite_does_not_trust_a_file_of_another_configuration(run, tmp_path: Path):
+    run(_tiny_suite(methods=["gbt"]), tmp_path)
+    changed = _tiny_suite(methods=["gbt"], overrides={**TINY, "loss": {"lambda_": 0.05}})
+    (outcome,) = run(changed, tmp_path)
+    assert (outcome.action, outcome.redo_reason) == ("ran", "written by another configuration (fingerprint differs)")
+
+
+def test_run_suite_redoes_only_the_cell_whose_process_was_killed(run, tmp_path: Path):
+    suite = _tiny_suite()
+    run(suite, tmp_path)
+    (tmp_path / "cells" / "gbt-Cora.json").unlink()
+    # The cell process is killed long before it can finish (Python and torch take longer to start).
+    (killed,) = run(suite, tmp_path, only=["gbt-"], isolate=True, cell_timeout=0.05)
+    assert (killed.status, killed.record["error"].split(" (")[0]) == ("failed", "timed out after 0.05 s")
+    outcomes = run(suite, tmp_path)
+    assert [(o.cell.id, o.action, o.status) for o in outcomes] == [
+        ("gbt-Cora", "ran", "ok"),
+        ("bgrl-Cora", "cached", "ok"),
+    ]
+
+
+def test_run_suite_isolated_cell_records_its_own_peak_memory(run, tmp_path: Path):
+    (outcome,) = run(_tiny_suite(methods=["gbt"]), tmp_path, isolate=True)
+    record = outcome.record
+    assert (record["status"], record["memory_scope"]) == ("ok", "process")
+    assert record["peak_rss_mb"] >= record["rss_before_data_mb"] > 0
+
+
+def test_run_suite_skips_unavailable_dataset_and_runs_the_rest(shared_datasets_dir: Path, tmp_path: Path):
+    suite = _tiny_suite(methods=["gbt"], datasets=["PubMed", "Cora"])  # the mirror has no PubMed
+    outcomes = run_suite(
+        suite, tmp_path / "out", data_mirror=shared_datasets_dir, data_cache=tmp_path / "cache",
+        offline=True, isolate=False, threads=1, progress=False, log=None,
+    )
+    assert [(o.cell.id, o.status) for o in outcomes] == [("gbt-PubMed", "skipped"), ("gbt-Cora", "ok")]
+    assert "'PubMed' is not in the cache or the mirror" in outcomes[0].record["reason"]
+
+
+def test_run_suite_redoes_a_skipped_cell(run, tmp_path: Path, shared_datasets_dir: Path):
+    suite = _tiny_suite(methods=["gbt"])
+    run_suite(suite, tmp_path, data_mirror=tmp_path / "empty", data_cache=tmp_path / "cache",
+              offline=True, isolate=False, threads=1, progress=False, log=None)
+    (outcome,) = run(suite, tmp_path)
+    assert (outcome.action, outcome.status) == ("ran", "ok")
+
+
+def test_run_planned_cell_records_an_unavailable_dataset_as_skipped(monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise DatasetUnavailableError("dataset 'Cora' is not available: offline\nmore", name="Cora",
+                                      cache_path=Path("c"), mirror_path=None)
+
+    monkeypatch.setattr("gclbt_plugin.data.load_dataset", unavailable)
+    record = run_planned_cell(plan_cell(Cell(id="gbt-Cora", method="gbt", dataset="Cora", epochs=1), threads=1))
+    assert (record["status"], record["reason"]) == ("skipped", "dataset 'Cora' is not available: offline")
+
+
+def test_run_suite_records_a_failing_cell_and_runs_the_rest(run, tmp_path: Path):
+    document = {
+        "defaults": {"seeds": [0], "epochs": 1, "overrides": TINY},
+        "blocks": [
+            {"methods": ["gbt"], "datasets": ["Cora"], "name": "broken", "overrides": {"optimizer": {"lr": -1.0}}},
+            {"methods": ["gbt"], "datasets": ["Cora"]},
+        ],
+    }
+    outcomes = run(parse_suite(document), tmp_path)
+    assert [(o.cell.id, o.status) for o in outcomes] == [("gbt-Cora-broken", "failed"), ("gbt-Cora", "ok")]
+    assert outcomes[0].record["error"].startswith("ValueError")
+
+
+def test_check_record_rejects_a_stale_fingerprint():
+    record = {key: 1.0 for key in ("test_mean", "test_std", "val_mean", "seconds", "seconds_per_epoch", "peak_rss_mb")}
+    record.update(status="ok", method="gbt", dataset="Cora", fingerprint="old", num_evaluations=1, epochs=1,
+                  device="cpu", config={}, runs=[])
+    assert check_record(record, "old") is None
+    assert check_record(record, "new") == "written by another configuration (fingerprint differs)"
+
+
+def test_bench_cli_unknown_suite_is_a_one_line_error(tmp_path: Path, capsys):
+    code = main(["bench", "no-such-suite", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1 and err.startswith("gclbt bench: error: suite 'no-such-suite'")
+
+
+def test_bench_cli_list_prints_every_cell(capsys):
+    assert main(["bench", "smoke", "--list"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "10 cells"

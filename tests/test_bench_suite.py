@@ -1,0 +1,134 @@
+"""Suite files: validation, grid expansion, config-file cells, and the epoch plan of a cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gclbt_plugin.benchmarking.runner import plan_cell
+from gclbt_plugin.benchmarking.suite import Cell, available_suites, load_suite, parse_suite
+
+
+def _suite(**block):
+    return {"name": "t", "blocks": [block]}
+
+
+def test_parse_suite_expands_methods_times_datasets():
+    suite = parse_suite(_suite(methods=["gbt", "grace"], datasets=["cora", "citeseer"]))
+    assert [c.id for c in suite.cells] == ["gbt-Cora", "gbt-CiteSeer", "grace-Cora", "grace-CiteSeer"]
+
+
+def test_parse_suite_expands_axes_into_named_variants():
+    suite = parse_suite(
+        _suite(
+            methods=["gbt"],
+            datasets=["Cora"],
+            axes={"aug": {"a": {"view1": {"edge": {"p": 0.1}}}, "b": {}}, "loss": {"x": {"loss": {"tau": 1}}}},
+        )
+    )
+    assert [(c.variant, c.levels) for c in suite.cells] == [
+        ("a+x", {"aug": "a", "loss": "x"}),
+        ("b+x", {"aug": "b", "loss": "x"}),
+    ]
+
+
+def test_parse_suite_merges_defaults_block_and_axis_overrides_in_order():
+    document = {
+        "defaults": {"overrides": {"encoder": {"hidden_channels": 8, "out_channels": 8}}},
+        "blocks": [
+            {
+                "methods": ["gbt"],
+                "datasets": ["Cora"],
+                "overrides": {"encoder": {"out_channels": 4}},
+                "axes": {"lr": {"small": {"optimizer": {"lr": 0.5}}}},
+            }
+        ],
+    }
+    (cell,) = parse_suite(document).cells
+    assert cell.overrides == {"encoder": {"hidden_channels": 8, "out_channels": 4}, "optimizer": {"lr": 0.5}}
+
+
+def test_parse_suite_block_settings_beat_defaults():
+    block = {"methods": "gbt", "datasets": "Cora", "epochs": 2}
+    document = {"defaults": {"seeds": [0, 1], "epochs": 5}, "blocks": [block]}
+    (cell,) = parse_suite(document).cells
+    assert (cell.seeds, cell.epochs, cell.num_splits) == ((0, 1), 2, 20)
+
+
+def test_parse_suite_rejects_unknown_keys():
+    with pytest.raises(ValueError, match=r"suite.blocks\[0\] has unknown keys \['epoch'\]"):
+        parse_suite(_suite(methods=["gbt"], datasets=["Cora"], epoch=3))
+
+
+def test_parse_suite_rejects_unregistered_method():
+    with pytest.raises(ValueError, match="method 'nope' is not registered"):
+        parse_suite(_suite(methods=["nope"], datasets=["Cora"]))
+
+
+def test_parse_suite_rejects_unknown_dataset():
+    with pytest.raises(ValueError, match="name must be one of"):
+        parse_suite(_suite(methods=["gbt"], datasets=["NoSuchGraph"]))
+
+
+def test_parse_suite_rejects_non_positive_epochs():
+    with pytest.raises(ValueError, match=r"epochs must be a positive integer or null.*got 0"):
+        parse_suite(_suite(methods=["gbt"], datasets=["Cora"], epochs=0))
+
+
+def test_parse_suite_rejects_duplicate_cells():
+    document = {"blocks": [{"methods": ["gbt"], "datasets": ["Cora"]}, {"methods": ["gbt"], "datasets": ["cora"]}]}
+    with pytest.raises(ValueError, match=r"duplicate cells \['gbt-Cora'\]"):
+        parse_suite(document)
+
+
+def test_parse_suite_reads_method_and_dataset_from_config_files(tmp_path: Path):
+    (tmp_path / "best-a.yaml").write_text("method: gbt\ndataset: cora\nloss: {lambda_: 0.01}\nepochs: 7\n")
+    (tmp_path / "best-b.yaml").write_text("method: grace\ndataset: CiteSeer\n")
+    suite = parse_suite({"blocks": [{"configs": "*.yaml"}]}, base_dir=tmp_path)
+    assert [(c.id, c.overrides) for c in suite.cells] == [
+        ("gbt-Cora-best-a", {"loss": {"lambda_": 0.01}, "epochs": 7}),
+        ("grace-CiteSeer-best-b", {}),
+    ]
+
+
+def test_parse_suite_rejects_missing_config_file(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        parse_suite({"blocks": [{"config": "absent.yaml"}]}, base_dir=tmp_path)
+
+
+def test_load_suite_loads_every_shipped_suite():
+    names = available_suites()
+    assert {"quick", "smoke", "paper", "ablation", "tuned"} <= set(names)
+    sizes = {name: len(load_suite(name).cells) for name in names}
+    assert (sizes["quick"], sizes["smoke"], sizes["ablation"]) == (10, 10, 60)
+
+
+def test_load_suite_ablation_crosses_four_augmentations_with_three_losses():
+    cells = [c for c in load_suite("ablation").cells if c.dataset == "Cora"]
+    augmentations = ("uniform", "degree", "pagerank", "eigenvector")
+    losses = ("infonce", "barlow", "bootstrap")
+    assert sorted(c.variant for c in cells) == sorted(f"{a}+{loss}" for a in augmentations for loss in losses)
+
+
+def test_load_suite_unknown_name_lists_available_suites():
+    with pytest.raises(FileNotFoundError, match=r"available suites .*'quick'"):
+        load_suite("no-such-suite")
+
+
+def test_plan_cell_uses_published_epochs_by_default():
+    plan = plan_cell(Cell(id="gbt-Cora", method="gbt", dataset="Cora"))
+    assert (plan["epochs_requested"], plan["config"]["epochs"], plan["epochs_published"]) == (1000, 1000, 1000)
+
+
+def test_plan_cell_caps_epochs_and_scales_warmup():
+    plan = plan_cell(Cell(id="gbt-Cora", method="gbt", dataset="Cora"), max_epochs=100)
+    config = plan["config"]
+    assert (config["epochs"], config["scheduler"]["warmup_epochs"], plan["max_epochs"]) == (100, 10, 100)
+
+
+def test_plan_cell_fingerprint_changes_with_the_configuration():
+    base = Cell(id="c", method="gbt", dataset="Cora", epochs=3)
+    other = Cell(id="c", method="gbt", dataset="Cora", epochs=3, overrides={"loss": {"lambda_": 0.1}})
+    assert plan_cell(base)["fingerprint"] == plan_cell(base)["fingerprint"]
+    assert plan_cell(base)["fingerprint"] != plan_cell(other)["fingerprint"]
