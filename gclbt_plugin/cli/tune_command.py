@@ -1,0 +1,231 @@
+"""``gclbt tune``: an Optuna study of a method's hyper-parameters; ``gclbt tune report``: its result.
+
+Examples::
+
+    gclbt tune --method gclbt --dataset Computers --n-trials 100
+    gclbt tune --method gclbt --dataset Computers --n-trials 100 --storage postgresql://u:p@host/db  # per GPU
+    gclbt tune report --study-name gclbt-Computers --report-seeds 0 1 2 3 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import warnings
+from pathlib import Path
+
+from gclbt_plugin.cli.options import add_data_options, add_device_option, parse_assignment, read_config_file
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "tune",
+        help="tune hyper-parameters with Optuna (drop rates and lambda by default)",
+        description="Run or continue an Optuna study that maximises the linear probe's validation accuracy. "
+        "Several processes given the same --storage and --study-name share the study's --n-trials. "
+        "'gclbt tune report' (or --report) retrains the best configuration on test, exports it and plots "
+        "the study.",
+    )
+    parser.add_argument(
+        "action", nargs="?", choices=["report"], help="report: only report on an existing study (no new trials)"
+    )
+    parser.add_argument("--method", help="a registered method (gclbt list methods); default from --config")
+    parser.add_argument("--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, ...")
+    parser.add_argument("--config", metavar="FILE", help="YAML hyper-parameters merged over the recipe's defaults")
+    parser.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        help="fix one hyper-parameter, e.g. --set epochs=200 (repeatable; beats --config)",
+    )
+    parser.add_argument("--epochs", type=int, help="training epochs of every trial (beats --config and the recipe)")
+    parser.add_argument(
+        "--search-space", metavar="FILE",
+        help="YAML file adding, narrowing or removing parameters of the default space (see README)",
+    )
+    study = parser.add_argument_group("study")
+    study.add_argument(
+        "--n-trials", type=int, default=20,
+        help="finished (complete or pruned) trials the study should hold, shared by all workers; "
+        "a re-run continues up to it (default: 20)",
+    )
+    study.add_argument("--timeout", type=float, metavar="SECONDS", help="stop starting trials after this long")
+    study.add_argument(
+        "--storage", metavar="URL",
+        help="Optuna storage URL (default: $OPTUNA_STORAGE, else sqlite:///gclbt-studies.db in the current "
+        "directory)",
+    )
+    study.add_argument("--study-name", help="default: <method>-<dataset>")
+    study.add_argument("--sampler", choices=["tpe", "random"], default="tpe", help="(default: tpe)")
+    study.add_argument(
+        "--seed", type=int, default=0,
+        help="sampler seed (default: 0); give each concurrent worker its own seed",
+    )
+    study.add_argument("--pruner", choices=["median", "hyperband", "none"], default="median", help="(default: median)")
+    study.add_argument(
+        "--pruner-startup-trials", type=int, default=5, help="median: trials finished before pruning (default: 5)"
+    )
+    study.add_argument(
+        "--pruner-warmup-epochs", type=int, default=0, help="median: epochs never pruned (default: 0)"
+    )
+    study.add_argument(
+        "--heartbeat-interval", type=int, default=60,
+        help="seconds between heartbeats of a running trial; a trial whose worker died is failed and retried "
+        "(0 disables; default: 60)",
+    )
+    study.add_argument(
+        "--grace-period", type=int, help="seconds without heartbeat before failing (default: 2x interval)"
+    )
+    study.add_argument("--max-retry", type=int, default=3, help="retries of a trial whose worker died (default: 3)")
+    study.add_argument(
+        "--fail-fast", action="store_true",
+        help="stop at the first trial error (default: record it as a failed trial and go on; "
+        "CUDA out-of-memory always goes on)",
+    )
+    trial = parser.add_argument_group("trials")
+    trial.add_argument("--seeds", type=int, nargs="+", default=[0], help="model seeds per trial (default: 0)")
+    trial.add_argument("--num-splits", type=int, default=5, help="random splits probed per trial (default: 5)")
+    trial.add_argument("--protocol", choices=["public", "random", "wikics"], help="default: by dataset")
+    trial.add_argument(
+        "--eval-every", type=int,
+        help="report validation accuracy every K epochs for pruning (0: never; default: epochs/10)",
+    )
+    trial.add_argument("--eval-splits", type=int, default=2, help="splits of those probes (default: 2)")
+    report = parser.add_argument_group("report")
+    report.add_argument("--report", action="store_true", help="after the study, report on it as 'gclbt tune report'")
+    report.add_argument(
+        "--report-seeds", type=int, nargs="+", default=[0, 1, 2], help="model seeds of the retraining (default: 0 1 2)"
+    )
+    report.add_argument("--report-splits", type=int, default=20, help="random splits of the retraining (default: 20)")
+    report.add_argument("--output-dir", metavar="DIR", help="report files (default: tuning/<study-name>)")
+    report.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show Optuna's log messages (failed trials with tracebacks)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no per-trial lines and no progress bar")
+    add_device_option(parser)
+    add_data_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _method_dataset(args: argparse.Namespace) -> tuple[str | None, str | None, dict]:
+    file_config = read_config_file(args.config) if args.config else {}
+    method = args.method or file_config.get("method")
+    dataset = args.dataset or file_config.get("dataset")
+    file_config.pop("method", None)
+    file_config.pop("dataset", None)
+    return method, dataset, file_config
+
+
+def run(args: argparse.Namespace) -> int:
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+
+    from gclbt_plugin.cli.main import UsageError
+    from gclbt_plugin.tuning.study import (
+        default_study_name,
+        hide_password,
+        open_study,
+        resolve_storage_url,
+        trial_counts,
+        tune,
+    )
+
+    warnings.filterwarnings("ignore", category=ExperimentalWarning)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if args.verbose else optuna.logging.ERROR
+    )
+    for flag in ("num_splits", "eval_splits", "report_splits"):
+        if getattr(args, flag) < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be a positive integer, got {getattr(args, flag)}")
+    for flag in ("n_trials", "max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
+        if getattr(args, flag) < 0:
+            raise UsageError(f"--{flag.replace('_', '-')} must be a non-negative integer, got {getattr(args, flag)}")
+    if args.epochs is not None and args.epochs <= 0:
+        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+    method, dataset, file_config = _method_dataset(args)
+    storage_url = resolve_storage_url(args.storage)
+    heartbeat = args.heartbeat_interval or None
+    if args.action == "report":
+        study_name = args.study_name or (method and dataset and default_study_name(method, dataset))
+        if not study_name:
+            raise UsageError("gclbt tune report needs --study-name (or --method and --dataset)")
+        study = open_study(study_name, storage_url, create=False, heartbeat_interval=heartbeat)
+        return _report(args, study)
+
+    if not method or not dataset:
+        raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
+    overrides = [file_config] + [parse_assignment(text) for text in args.assignments]
+    if args.epochs is not None:
+        overrides.append({"epochs": args.epochs})
+    quiet = args.quiet
+    study = tune(
+        method,
+        dataset,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        search_space=args.search_space,
+        overrides=overrides,
+        storage=storage_url,
+        study_name=args.study_name,
+        sampler=args.sampler,
+        seed=args.seed,
+        pruner=args.pruner,
+        pruner_startup_trials=args.pruner_startup_trials,
+        pruner_warmup_epochs=args.pruner_warmup_epochs,
+        eval_every=args.eval_every,
+        eval_splits=args.eval_splits,
+        num_splits=args.num_splits,
+        seeds=args.seeds,
+        protocol=args.protocol,
+        device=args.device,
+        data_cache=args.data_cache,
+        data_mirror=args.data_mirror,
+        heartbeat_interval=heartbeat,
+        grace_period=args.grace_period,
+        max_retry=args.max_retry,
+        catch=() if args.fail_fast else (Exception,),
+        progress=not (args.no_progress or quiet),
+        print_trials=not quiet,
+    )
+    counts = ", ".join(f"{n} {state.lower()}" for state, n in sorted(trial_counts(study).items())) or "no trials"
+    print(f"study {study.study_name!r} in {hide_password(storage_url)}: {counts}")
+    try:
+        best = study.best_trial
+        params = " ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(best.params.items())
+        )
+        print(f"best trial {best.number}: validation accuracy {best.value:.2f} % | {params}")
+    except ValueError:
+        print("no complete trial yet")
+    if args.report:
+        return _report(args, study)
+    return 0
+
+
+def _report(args: argparse.Namespace, study) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gclbt_plugin.tuning.report import report_study
+
+    output_dir = Path(args.output_dir or Path("tuning") / study.study_name)
+    report = report_study(
+        study,
+        output_dir,
+        seeds=args.report_seeds,
+        num_splits=args.report_splits,
+        protocol=args.protocol,
+        device=args.device,
+        data_cache=args.data_cache,
+        data_mirror=args.data_mirror,
+        plots=not args.no_plots,
+        progress=not (args.no_progress or args.quiet),
+    )
+    print(report.summary())
+    print(f"best configuration: {report.config_file} (gclbt train --config {report.config_file})")
+    for name, reason in report.skipped_plots.items():
+        print(f"plot {name} skipped: {reason}")
+    if report.plots:
+        print(f"plots: {', '.join(os.fspath(p) for p in report.plots)}")
+    print(f"report written to {output_dir / 'report.json'}")
+    return 0
