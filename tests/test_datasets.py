@@ -256,3 +256,28 @@ def test_to_sparse_features_round_trips():
     assert sparse.layout == torch.sparse_coo and sparse.is_coalesced()
     assert sparse._nnz() == 2
     assert sparse.to_dense().tolist() == x.tolist()
+
+
+
+def test_load_dataset_builds_under_an_exclusive_per_dataset_lock(shared_datasets_dir, tmp_path, monkeypatch):
+    """PyG's processing is not atomic: concurrent workers on one new cache must take turns."""
+    import fcntl
+
+    from gclbt_plugin.data import datasets
+
+    original = datasets._load_locked
+    seen = []
+
+    def probe(spec, cache, dest, mirror_dir):
+        with open(dest / ".gclbt.lock", "w") as other:  # a second open file description, as another process
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                seen.append("locked")
+            else:
+                seen.append("free")
+        return original(spec, cache, dest, mirror_dir)
+
+    monkeypatch.setattr(datasets, "_load_locked", probe)
+    datasets.load_dataset("Cora", cache_dir=tmp_path, mirror=shared_datasets_dir)
+    assert seen == ["locked"]

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -343,6 +344,26 @@ def _unavailable(
     return DatasetUnavailableError(message, name=spec.name, cache_path=dest, mirror_path=mirror_dir)
 
 
+def _load_locked(spec: _Spec, cache: Path, dest: Path, mirror_dir: Path | None) -> tuple[Data, str]:
+    """Build the dataset from the cache, else from the mirror, else by downloading (caller holds the lock)."""
+    if _complete(dest, spec):
+        source = "cache"
+        data = spec.build(cache)
+    elif mirror_dir is not None and _complete(mirror_dir, spec):
+        source = "mirror"
+        _copy_from_mirror(mirror_dir, dest, spec)
+        data = spec.build(cache)
+    else:
+        if mirror_dir is not None:
+            warnings.warn(
+                f"dataset {spec.name!r} is not in the mirror {mirror_dir}; trying to download it",
+                stacklevel=3,
+            )
+        source = "download"
+        data = _build_with_download(spec, cache, mirror_dir)
+    return data, source
+
+
 def load_dataset(
     name: str,
     cache_dir: str | os.PathLike | None = None,
@@ -382,22 +403,15 @@ def load_dataset(
         )
     dest = cache / spec.folder
     mirror_dir = None if mirror_root is None else mirror_root / spec.folder
-
-    if _complete(dest, spec):
-        source = "cache"
-        data = spec.build(cache)
-    elif mirror_dir is not None and _complete(mirror_dir, spec):
-        source = "mirror"
-        _copy_from_mirror(mirror_dir, dest, spec)
-        data = spec.build(cache)
-    else:
-        if mirror_dir is not None:
-            warnings.warn(
-                f"dataset {spec.name!r} is not in the mirror {mirror_dir}; trying to download it",
-                stacklevel=2,
-            )
-        source = "download"
-        data = _build_with_download(spec, cache, mirror_dir)
+    # PyG processes raw files into processed/ non-atomically: one process at a time per dataset
+    # (several `gclbt tune` workers may start on a new cache together).
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(dest / ".gclbt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            data, source = _load_locked(spec, cache, dest, mirror_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
     return LoadedDataset(
         data=data,
