@@ -49,8 +49,8 @@ from gclbt_plugin.training.minibatch import (
     FullGraphSampler,
     MiniBatchTrainResult,
     _loss_module,
-    _train_loop,
     make_sampler,
+    train_loop,
 )
 
 
@@ -144,7 +144,7 @@ def train_distributed(
     device_ids = [x.device.index] if x.device.type == "cuda" else None
     wrapped = DistributedDataParallel(model, device_ids=device_ids)
     scale = float(world) if loss_reduces_over_ranks(_loss_module(model)) else 1.0
-    return _train_loop(
+    return train_loop(
         model,
         wrapped,
         x,

@@ -43,7 +43,7 @@ from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.models.base import ContrastModel
 from gclbt_plugin.training import checkpoint as ckpt
 from gclbt_plugin.training.optim import build_optimizer, build_scheduler
-from gclbt_plugin.training.trainer import TrainingDivergedError, TrainResult, _rng_state, _set_rng_state
+from gclbt_plugin.training.state import TrainingDivergedError, TrainResult, rng_state, set_rng_state
 
 SAMPLERS = ("auto", "neighbor", "random-node")
 
@@ -232,12 +232,13 @@ class FullGraphSampler:
 
     Args:
         edge_index (Tensor): ``[2, E]``.
-        seeds (Tensor): ``[k]`` the rows (nodes) this process computes the loss on.
+        seeds (Tensor | int): ``[k]`` the rows (nodes) this process computes the loss on, or an
+            int ``k`` for the first ``k`` rows (``N``: every row, plain full-batch training).
     """
 
     name = "full-graph"
 
-    def __init__(self, edge_index: Tensor, seeds: Tensor) -> None:
+    def __init__(self, edge_index: Tensor, seeds: Tensor | int) -> None:
         self.batch = Batch(None, edge_index, None, seeds)
 
     def __len__(self) -> int:
@@ -362,7 +363,7 @@ def _sampling_generator() -> torch.Generator:
     return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
 
 
-def _train_loop(
+def train_loop(
     model: ContrastModel,
     forward: nn.Module,
     x: Tensor,
@@ -407,7 +408,7 @@ def _train_loop(
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
-            _set_rng_state(state["rng"], generator)
+            set_rng_state(state["rng"], generator)
             sampling.set_state(state["sampling"])
             result.losses = list(state["losses"])
             result.epochs = result.resumed_from = int(state["epoch"])
@@ -421,7 +422,7 @@ def _train_loop(
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
-                "rng": _rng_state(generator),
+                "rng": rng_state(generator),
                 "sampling": sampling.get_state(),
                 "losses": result.losses,
                 "fingerprint": fingerprint,
@@ -430,7 +431,10 @@ def _train_loop(
         )
 
     seed_rows = _SeedRows()
-    handle = _loss_module(model).register_forward_pre_hook(seed_rows)
+    # Plain full-batch training (every row is a seed) needs no hook, so any ContrastModel trains.
+    every_row = isinstance(sampler, FullGraphSampler) and isinstance(sampler.batch.seeds, int)
+    every_row = every_row and sampler.batch.seeds >= x.size(0)
+    handle = None if every_row else _loss_module(model).register_forward_pre_hook(seed_rows)
     model.train()
     bar = tqdm(
         range(result.epochs + 1, epochs + 1),
@@ -463,9 +467,11 @@ def _train_loop(
                     loss = forward(batch_x, batch.edge_index.to(device), batch_weight)
                     value = float(loss.detach())
                     if not math.isfinite(value):
+                        where = f" (batch {step + 1})" if len(sampler) > 1 else ""
                         raise TrainingDivergedError(
-                            f"loss became {value} at epoch {epoch}/{epochs} (batch {step + 1}); lower the "
-                            "learning rate, raise the batch size or check the inputs"
+                            f"loss became {value} at epoch {epoch}/{epochs}{where}; lower the learning rate"
+                            + (", raise the batch size" if len(sampler) > 1 else "")
+                            + " or check the inputs"
                         )
                     (loss * loss_scale if loss_scale != 1.0 else loss).backward()
                     opt.step()
@@ -482,7 +488,8 @@ def _train_loop(
                 if callback is not None:
                     callback(epoch, model, value)
     finally:
-        handle.remove()
+        if handle is not None:
+            handle.remove()
         result.seconds = time.perf_counter() - started
         bar.close()
     return result
@@ -555,7 +562,7 @@ def train_minibatch(
     batches = make_sampler(
         sampler, edge_index, x.size(0), batch_size=batch_size, num_neighbors=num_neighbors, num_layers=num_layers
     )
-    return _train_loop(
+    return train_loop(
         model,
         model,
         x,

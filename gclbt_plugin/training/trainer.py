@@ -1,66 +1,23 @@
-"""The one training loop every method uses (full batch)."""
+"""Full-batch training: every method's loop (one optimiser step per epoch on the whole graph).
+
+The loop itself is :func:`gclbt_plugin.training.minibatch.train_loop`, shared with mini-batch and
+data-parallel training; full-batch training is its one-batch case.
+"""
 
 from __future__ import annotations
 
-import math
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from gclbt_plugin._validation import check_graph, check_positive_int
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.training import checkpoint as ckpt
-from gclbt_plugin.training.optim import build_optimizer, build_scheduler
+from gclbt_plugin.training.minibatch import FullGraphSampler, train_loop
+from gclbt_plugin.training.state import TrainingDivergedError, TrainResult
 
-
-class TrainingDivergedError(RuntimeError):
-    """The loss became NaN or infinite; the message names the epoch."""
-
-
-@dataclass
-class TrainResult:
-    """What a training run did.
-
-    Attributes:
-        losses: the loss of every epoch run (1-based epoch ``i`` is ``losses[i - 1]``; epochs
-            restored from a checkpoint are included).
-        epochs: epochs completed in total.
-        resumed_from: epoch the run resumed from (0 for a fresh run).
-        seconds: wall-clock seconds of *this* process's training epochs.
-    """
-
-    losses: list[float] = field(default_factory=list)
-    epochs: int = 0
-    resumed_from: int = 0
-    seconds: float = 0.0
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        run = self.epochs - self.resumed_from
-        return self.seconds / run if run else float("nan")
-
-
-def _rng_state(generator: torch.Generator | None) -> dict[str, Any]:
-    state: dict[str, Any] = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    if generator is not None:
-        state["generator"] = generator.get_state()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], generator: torch.Generator | None) -> None:
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    if generator is not None and "generator" in state:
-        generator.set_state(state["generator"])
+__all__ = ["train", "TrainResult", "TrainingDivergedError"]
 
 
 def train(
@@ -106,76 +63,21 @@ def train(
     Raises:
         TrainingDivergedError: the loss became NaN/inf (the message names the epoch).
     """
-    check_positive_int("epochs", epochs)
-    check_positive_int("checkpoint_every", checkpoint_every)
-    check_graph(x, edge_index, edge_weight)
-    opt = build_optimizer(optimizer, model.parameters())
-    sched = build_scheduler(scheduler, opt, epochs)
-    result = TrainResult()
-
-    if checkpoint_path is not None:
-        state = ckpt.load(checkpoint_path, map_location=x.device)
-        if state is not None:
-            if state.get("fingerprint", "") != fingerprint:
-                raise ValueError(
-                    f"checkpoint {os.fspath(checkpoint_path)!r} was written by a different configuration; "
-                    "remove it or pass another checkpoint path"
-                )
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            sched.load_state_dict(state["scheduler"])
-            _set_rng_state(state["rng"], generator)
-            result.losses = list(state["losses"])
-            result.epochs = result.resumed_from = int(state["epoch"])
-
-    def save(epoch: int) -> None:
-        if checkpoint_path is None:
-            return
-        ckpt.atomic_save(
-            {
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "rng": _rng_state(generator),
-                "losses": result.losses,
-                "fingerprint": fingerprint,
-            },
-            checkpoint_path,
-        )
-
-    model.train()
-    bar = tqdm(
-        range(result.epochs + 1, epochs + 1),
-        total=epochs,
-        initial=result.epochs,
-        disable=not progress,
-        desc="train",
-        leave=False,
-        dynamic_ncols=True,
+    sampler = FullGraphSampler(edge_index, seeds=x.size(0))
+    return train_loop(
+        model,
+        model,
+        x,
+        edge_index,
+        edge_weight,
+        sampler,
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        generator=generator,
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=checkpoint_every,
+        fingerprint=fingerprint,
+        progress=progress,
+        callback=callback,
     )
-    started = time.perf_counter()
-    try:
-        for epoch in bar:
-            opt.zero_grad(set_to_none=True)
-            loss = model(x, edge_index, edge_weight)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingDivergedError(
-                    f"loss became {value} at epoch {epoch}/{epochs}; lower the learning rate or check the inputs"
-                )
-            loss.backward()
-            opt.step()
-            model.after_step(epoch / epochs)
-            sched.step()
-            result.losses.append(value)
-            result.epochs = epoch
-            bar.set_postfix(loss=f"{value:.4f}")
-            if epoch % checkpoint_every == 0 or epoch == epochs:
-                save(epoch)
-            if callback is not None:
-                callback(epoch, model, value)
-    finally:
-        result.seconds = time.perf_counter() - started
-        bar.close()
-    return result

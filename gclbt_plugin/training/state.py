@@ -1,0 +1,52 @@
+"""What a training run returns, its errors, and the random state saved in checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; the message names the epoch."""
+
+
+@dataclass
+class TrainResult:
+    """What a training run did.
+
+    Attributes:
+        losses: the loss of every epoch run (1-based epoch ``i`` is ``losses[i - 1]``; epochs
+            restored from a checkpoint are included).
+        epochs: epochs completed in total.
+        resumed_from: epoch the run resumed from (0 for a fresh run).
+        seconds: wall-clock seconds of *this* process's training epochs.
+    """
+
+    losses: list[float] = field(default_factory=list)
+    epochs: int = 0
+    resumed_from: int = 0
+    seconds: float = 0.0
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        run = self.epochs - self.resumed_from
+        return self.seconds / run if run else float("nan")
+
+
+def rng_state(generator: torch.Generator | None) -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    if generator is not None:
+        state["generator"] = generator.get_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], generator: torch.Generator | None) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if generator is not None and "generator" in state:
+        generator.set_state(state["generator"])
