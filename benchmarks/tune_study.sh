@@ -58,10 +58,12 @@ for dataset in $datasets; do
 done
 
 echo "== $(date -u +%FT%TZ) table $out/results.md"
-OUT="$out" EPOCHS="$epochs" DATASETS="$datasets" "$python" - <<'PY'
-import json, os
+OUT="$out" EPOCHS="$epochs" DATASETS="$datasets" STORAGE="$storage" DEVICE="$device" "$python" - <<'PY'
+import json, os, platform
 from pathlib import Path
 
+import optuna
+import torch
 import yaml
 
 out, epochs, datasets = Path(os.environ["OUT"]), os.environ["EPOCHS"], os.environ["DATASETS"].split()
@@ -81,23 +83,28 @@ lines = [
     f"Test accuracy (%) of the linear probe, mean ± std over model seeds x 20 random 10/10/80 splits; every run",
     f"trains {epochs} epochs (warm-up 10 %), not the recipe's 1000. The study maximised validation accuracy only.",
     "Produced by `bash benchmarks/tune_study.sh`; plots: `<study>/param_importances.png`, ...",
+    f"Machine: {platform.machine()} CPU, {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+    f"device {os.environ['DEVICE']} ({'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}).",
     "",
-    "| dataset | trials (complete/pruned/failed) | best val (study) | tuned: test | paper-default: test | "
-    "G-BT published | GCA published | tuned parameters |",
-    "|---|---|---|---|---|---|---|---|",
+    "| dataset | trials (complete/pruned/failed) | study wall time | best val (study) | tuned: test | "
+    "paper-default: test | G-BT published | GCA published | tuned parameters |",
+    "|---|---|---|---|---|---|---|---|---|",
 ]
 for dataset in datasets:
     study = f"gclbt-{dataset}-e{epochs}"
     report_path, default_path = out / study / "report.json", out / f"default-gclbt-{dataset}-e{epochs}.json"
     if not report_path.exists() or not default_path.exists():
-        lines.append(f"| {dataset} | (not run yet) | | | | | | |")
+        lines.append(f"| {dataset} | (not run yet) | | | | | | | |")
         continue
     report, default = json.loads(report_path.read_text()), json.loads(default_path.read_text())
     t = report["trials"]
     counts = f"{t.get('COMPLETE', 0)}/{t.get('PRUNED', 0)}/{t.get('FAIL', 0)}"
+    trials = optuna.load_study(study_name=study, storage=os.environ["STORAGE"]).trials
+    ends = [tr.datetime_complete for tr in trials if tr.datetime_complete]
+    wall = f"{(max(ends) - min(tr.datetime_start for tr in trials if tr.datetime_start)).total_seconds() / 60:.1f} min"
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(report["best_params"].items()))
     lines.append(
-        f"| {dataset} | {counts} | {report['best_value']:.2f} | {report['test_mean']:.2f} ± {report['test_std']:.2f} | "
+        f"| {dataset} | {counts} | {wall} | {report['best_value']:.2f} | {report['test_mean']:.2f} ± {report['test_std']:.2f} | "
         f"{default['test_mean']:.2f} ± {default['test_std']:.2f} | {cite('G-BT', dataset)} | {cite('GCA', dataset)} | "
         f"{params} |"
     )
