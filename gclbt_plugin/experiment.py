@@ -35,7 +35,6 @@ from gclbt_plugin.training.minibatch import train_minibatch
 # (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
 SPARSE_DENSITY_THRESHOLD = 0.05
 
-TRAINING_KEYS = ("epochs", "optimizer", "scheduler", "sources")
 
 
 def default_protocol(dataset: LoadedDataset) -> str:
