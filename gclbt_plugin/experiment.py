@@ -36,7 +36,6 @@ from gclbt_plugin.training.minibatch import train_minibatch
 SPARSE_DENSITY_THRESHOLD = 0.05
 
 
-
 def default_protocol(dataset: LoadedDataset) -> str:
     """``public`` for Planetoid data, ``wikics`` for WikiCS, ``random`` (10/10/80) otherwise."""
     if dataset.name == "WikiCS":
