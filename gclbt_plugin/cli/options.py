@@ -61,6 +61,29 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     return document
 
 
+def method_dataset_overrides(
+    args: argparse.Namespace,
+) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+    """``--config`` / ``--set`` / ``--epochs`` of ``train`` and ``tune`` as one list of overrides.
+
+    The file may name ``method:`` and ``dataset:`` (the flags win); it is applied first, then each
+    ``--set`` in order, then ``--epochs``.
+    """
+    from gclbt_plugin.cli.main import UsageError
+
+    file_config = read_config_file(args.config) if args.config else {}
+    method = args.method or file_config.get("method")
+    dataset = args.dataset or file_config.get("dataset")
+    file_config.pop("method", None)
+    file_config.pop("dataset", None)
+    overrides = [file_config] + [parse_assignment(text) for text in args.assignments]
+    if args.epochs is not None:
+        if args.epochs <= 0:
+            raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+        overrides.append({"epochs": args.epochs})
+    return method, dataset, overrides
+
+
 def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``."""
     path = Path(path)

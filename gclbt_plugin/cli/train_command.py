@@ -8,8 +8,7 @@ from pathlib import Path
 from gclbt_plugin.cli.options import (
     add_data_options,
     add_device_option,
-    parse_assignment,
-    read_config_file,
+    method_dataset_overrides,
     write_json_atomic,
 )
 
@@ -81,18 +80,9 @@ def run(args: argparse.Namespace) -> int:
     from gclbt_plugin.cli.main import UsageError
     from gclbt_plugin.experiment import run_experiment
 
-    file_config = read_config_file(args.config) if args.config else {}
-    method = args.method or file_config.pop("method", None)
-    dataset = args.dataset or file_config.pop("dataset", None)
-    file_config.pop("method", None)
-    file_config.pop("dataset", None)
+    method, dataset, overrides = method_dataset_overrides(args)
     if not method or not dataset:
         raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
-    overrides = [file_config] + [parse_assignment(text) for text in args.assignments]
-    if args.epochs is not None:
-        if args.epochs <= 0:
-            raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
-        overrides.append({"epochs": args.epochs})
     sparse = {"auto": "auto", "on": True, "off": False}[args.sparse_features]
     if args.batch_size is not None and args.batch_size < 2:
         raise UsageError(f"--batch-size must be an integer >= 2, got {args.batch_size}")

@@ -14,7 +14,7 @@ import os
 import warnings
 from pathlib import Path
 
-from gclbt_plugin.cli.options import add_data_options, add_device_option, parse_assignment, read_config_file
+from gclbt_plugin.cli.options import add_data_options, add_device_option, method_dataset_overrides
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,15 +107,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _method_dataset(args: argparse.Namespace) -> tuple[str | None, str | None, dict]:
-    file_config = read_config_file(args.config) if args.config else {}
-    method = args.method or file_config.get("method")
-    dataset = args.dataset or file_config.get("dataset")
-    file_config.pop("method", None)
-    file_config.pop("dataset", None)
-    return method, dataset, file_config
-
-
 def run(args: argparse.Namespace) -> int:
     import optuna
     from optuna.exceptions import ExperimentalWarning
@@ -140,9 +131,7 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("n_trials", "max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
         if getattr(args, flag) < 0:
             raise UsageError(f"--{flag.replace('_', '-')} must be a non-negative integer, got {getattr(args, flag)}")
-    if args.epochs is not None and args.epochs <= 0:
-        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
-    method, dataset, file_config = _method_dataset(args)
+    method, dataset, overrides = method_dataset_overrides(args)
     storage_url = resolve_storage_url(args.storage)
     heartbeat = args.heartbeat_interval or None
     if args.action == "report":
@@ -154,9 +143,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not method or not dataset:
         raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
-    overrides = [file_config] + [parse_assignment(text) for text in args.assignments]
-    if args.epochs is not None:
-        overrides.append({"epochs": args.epochs})
     quiet = args.quiet
     study = tune(
         method,
