@@ -209,7 +209,48 @@ def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
     monkeypatch.setattr(torch.sparse, "mm", spy)
     torch.manual_seed(0)
     GCN(6, hidden_channels=5)(features().to_sparse(), EDGE_INDEX)
-    assert calls == [torch.sparse_coo]
+    # Once for X W with the sparse features; propagation's products use the CSR adjacency.
+    assert calls.count(torch.sparse_coo) == 1
+    assert set(calls) <= {torch.sparse_coo, torch.sparse_csr}
+
+
+def differentiable_dense_gcn_layer(x, conv, edge_index, edge_weight):
+    # The dense formula again, built with index_put so that gradients reach edge_weight.
+    n = x.size(0)
+    a = torch.zeros(n, n).index_put((edge_index[1], edge_index[0]), edge_weight, accumulate=True)
+    a_hat = a + torch.eye(n)
+    d = a_hat.sum(1).pow(-0.5)
+    return d[:, None] * a_hat * d[None, :] @ (x @ conv.lin.weight.t()) + conv.bias
+
+
+def test_gcn_input_gradient_matches_dense_formula():
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    x = features().requires_grad_()
+    encoder(x, EDGE_INDEX, EDGE_WEIGHT).pow(2).sum().backward()
+    reference = features().requires_grad_()
+    differentiable_dense_gcn_layer(reference, encoder.convs[0], EDGE_INDEX, EDGE_WEIGHT).pow(2).sum().backward()
+    assert torch.allclose(x.grad, reference.grad, atol=1e-5)
+
+
+def test_gcn_edge_weight_gradient_matches_dense_formula():
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    weight = EDGE_WEIGHT.clone().requires_grad_()
+    encoder(features(), EDGE_INDEX, weight).pow(2).sum().backward()
+    reference = EDGE_WEIGHT.clone().requires_grad_()
+    differentiable_dense_gcn_layer(features(), encoder.convs[0], EDGE_INDEX, reference).pow(2).sum().backward()
+    assert weight.grad is not None
+    assert torch.allclose(weight.grad, reference.grad, atol=1e-5)
+
+
+def test_gcn_sums_duplicate_edges_like_the_dense_formula():
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    duplicated = torch.cat([EDGE_INDEX, EDGE_INDEX[:, :3]], dim=1)
+    x = features()
+    expected = dense_gcn_layer(x, encoder.convs[0], duplicated)
+    assert torch.allclose(encoder(x, duplicated), expected, atol=1e-5)
 
 
 def test_gcn_plain_last_has_no_norm_or_activation_after_last_layer():
