@@ -345,7 +345,9 @@ def _grouped(rows: list[Row]) -> tuple[list[str], list[str]]:
 
 
 def _bar_plot(rows: list[Row], value, path: Path, ylabel: str, title: str, *, log: bool = False, error=None,
-              marker=None) -> None:
+              marker=None, zoom: bool = False) -> None:
+    """Grouped bars, one group per dataset; ``zoom`` starts the y-axis just below the lowest bar
+    (accuracies differ by a few points, which bars from 0 would hide)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -353,6 +355,9 @@ def _bar_plot(rows: list[Row], value, path: Path, ylabel: str, title: str, *, lo
 
     datasets, labels = _grouped(rows)
     width = 0.8 / max(1, len(labels))
+    # tab10 repeats after ten labels (the ablation has twelve variants per dataset).
+    colours = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20").colors
+    lowest = math.inf
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(datasets) * max(1, len(labels)) ** 0.5), 4.0))
     for i, label in enumerate(labels):
         xs, ys, errs, marks = [], [], [], []
@@ -367,7 +372,9 @@ def _bar_plot(rows: list[Row], value, path: Path, ylabel: str, title: str, *, lo
             marks.append(marker(row) if marker else None)
         if not xs:
             continue
-        ax.bar(xs, ys, width, yerr=errs if error else None, capsize=2, label=label)
+        ax.bar(xs, ys, width, yerr=errs if error else None, capsize=2, label=label,
+               color=colours[i % len(colours)])
+        lowest = min([lowest, *(y - e for y, e in zip(ys, errs)), *(m for m in marks if m is not None)])
         published = [(x, m) for x, m in zip(xs, marks) if m is not None]
         if published:
             ax.scatter([x for x, _ in published], [m for _, m in published], marker="D", color="black", s=14,
@@ -377,6 +384,8 @@ def _bar_plot(rows: list[Row], value, path: Path, ylabel: str, title: str, *, lo
     ax.set_title(title)
     if log:
         ax.set_yscale("log")
+    elif zoom and math.isfinite(lowest):
+        ax.set_ylim(bottom=max(0.0, 5 * math.floor(lowest / 5) - 5))
     handles, names = ax.get_legend_handles_labels()
     unique = dict(zip(names, handles))
     ax.legend(unique.values(), unique.keys(), fontsize="small", ncol=2)
@@ -394,7 +403,7 @@ def write_plots(report: Report, out_dir: str | os.PathLike) -> list[str]:
         return written
     _bar_plot(rows, lambda r: r.test_mean, out / "accuracy.png", "test accuracy (%)",
               "Linear-probe accuracy (mean ± std); ◆ published", error=lambda r: r.test_std,
-              marker=lambda r: r.published_mean)
+              marker=lambda r: r.published_mean, zoom=True)
     written.append(os.fspath(out / "accuracy.png"))
     _bar_plot(rows, lambda r: r.seconds_per_epoch, out / "time_per_epoch.png", "seconds per epoch",
               "Training time per epoch", log=True)
