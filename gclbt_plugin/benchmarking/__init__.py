@@ -7,8 +7,23 @@
 * :mod:`~gclbt_plugin.benchmarking.scaling`: time and memory on synthetic SBM graphs of growing size.
 """
 
-from gclbt_plugin.benchmarking.report import write_report
-from gclbt_plugin.benchmarking.runner import CellOutcome, plan_cell, run_suite
-from gclbt_plugin.benchmarking.suite import Cell, Suite, load_suite, parse_suite
+from __future__ import annotations
 
-__all__ = ["Cell", "CellOutcome", "Suite", "load_suite", "parse_suite", "plan_cell", "run_suite", "write_report"]
+import importlib
+from typing import Any
+
+# Imported on first use (PEP 562): cells run as ``python -m gclbt_plugin.benchmarking.cell``, and an
+# eager import of the runner here would load ``cell`` before runpy executes it as __main__.
+_EXPORTS = {
+    "Cell": "suite", "Suite": "suite", "load_suite": "suite", "parse_suite": "suite",
+    "CellOutcome": "runner", "plan_cell": "runner", "run_suite": "runner",
+    "write_report": "report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
