@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gclbt_plugin.benchmarking.report import METHOD_DISPLAY, collect, write_report
+from gclbt_plugin.benchmarking.report import METHOD_DISPLAY, collect, render_markdown, write_report
 from gclbt_plugin.benchmarking.runner import check_record, run_suite
 from gclbt_plugin.benchmarking.suite import load_suite
 from gclbt_plugin.cli.main import main
@@ -103,3 +103,17 @@ def test_bench_report_cli_renders_a_folder(tmp_path: Path, capsys):
     assert main(["bench", "report", str(tmp_path), "--no-plots"]) == 0
     assert capsys.readouterr().out.startswith("1 results, 0 not run, 0 unreadable files")
     assert (tmp_path / "results.md").is_file() and (tmp_path / "results.csv").is_file()
+
+
+def test_report_lists_suite_cells_without_a_result_file_as_not_run(tmp_path: Path):
+    suite_path = tmp_path / "tiny.yaml"
+    suite_path.write_text(yaml.safe_dump(
+        {"name": "tiny", "defaults": {"seeds": [0]}, "blocks": [{"methods": ["gbt", "bgrl"], "datasets": ["Cora"]}]}
+    ))
+    results = tmp_path / "results"
+    (results / "cells").mkdir(parents=True)
+    (results / "suite.json").write_text(json.dumps({"suite": "tiny", "path": str(suite_path)}))
+    (results / "cells" / "gbt-Cora.json").write_text(json.dumps(_train_output("gbt", "Cora", 80.0)))
+    report = collect(results, published={})
+    assert [(r.method, r.dataset, r.status) for r in report.not_run()] == [("bgrl", "Cora", "not run")]
+    assert "| bgrl / Cora | not run | no result file in this folder |" in render_markdown(report)

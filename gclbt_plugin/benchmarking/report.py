@@ -204,13 +204,14 @@ def collect(
     published = load_published() if published is None else published
     report = Report(source_dir=os.fspath(folder))
     suite_file = folder / "suite.json"
+    suite: dict[str, Any] = {}
     if suite_file.is_file():
         try:
             suite = json.loads(suite_file.read_text())
             report.title = f"Benchmark results: suite {suite.get('suite')}"
             report.description = suite.get("description") or ""
         except (OSError, json.JSONDecodeError):
-            pass
+            suite = {}
     if title:
         report.title = title
     for path in _result_files(folder):
@@ -220,12 +221,36 @@ def collect(
             report.rows.append(row_from_record(record, relative, published))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
             report.unreadable.append((relative, f"{type(error).__name__}: {error}"))
+    report.rows += _missing_cells(suite, {Path(row.file).stem for row in report.rows})
     order = list(METHOD_DISPLAY)
     report.rows.sort(
         key=lambda r: (r.dataset, order.index(r.method) if r.method in order else len(order), r.method,
                        r.variant, r.epochs or 0, r.file)
     )
     return report
+
+
+def _missing_cells(suite: dict[str, Any], present: set[str]) -> list[Row]:
+    """Rows for the cells of the folder's suite that have no result file (a partial run leaves them out).
+
+    The suite is looked up by the name in ``suite.json`` (the recorded path may be another machine's); a
+    folder without a loadable suite has no expected cells.
+    """
+    from gclbt_plugin.benchmarking.suite import load_suite
+
+    for reference in (suite.get("suite"), suite.get("path")):
+        if not reference:
+            continue
+        try:
+            cells = load_suite(reference).cells
+        except (OSError, ValueError):
+            continue
+        return [
+            Row(file=f"cells/{cell.id}.json", status="not run", method=cell.method, dataset=cell.dataset,
+                variant=cell.variant, reason="no result file in this folder")
+            for cell in cells if cell.id not in present
+        ]
+    return []
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
