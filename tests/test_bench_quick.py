@@ -117,3 +117,16 @@ def test_report_lists_suite_cells_without_a_result_file_as_not_run(tmp_path: Pat
     report = collect(results, published={})
     assert [(r.method, r.dataset, r.status) for r in report.not_run()] == [("bgrl", "Cora", "not run")]
     assert "| bgrl / Cora | not run | no result file in this folder |" in render_markdown(report)
+
+
+def test_report_does_not_list_an_unreadable_cell_file_as_not_run(tmp_path: Path):
+    suite_path = tmp_path / "tiny.yaml"
+    suite_path.write_text(yaml.safe_dump(
+        {"name": "tiny", "defaults": {"seeds": [0]}, "blocks": [{"methods": ["gbt"], "datasets": ["Cora"]}]}
+    ))
+    results = tmp_path / "results"
+    (results / "cells").mkdir(parents=True)
+    (results / "suite.json").write_text(json.dumps({"suite": "tiny", "path": str(suite_path)}))
+    (results / "cells" / "gbt-Cora.json").write_text('{"method": "gbt", "data')
+    report = collect(results, published={})
+    assert ([name for name, _ in report.unreadable], report.not_run()) == (["cells/gbt-Cora.json"], [])

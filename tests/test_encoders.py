@@ -211,7 +211,26 @@ def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
     GCN(6, hidden_channels=5)(features().to_sparse(), EDGE_INDEX)
     # Once for X W with the sparse features; propagation's products use the CSR adjacency.
     assert calls.count(torch.sparse_coo) == 1
-    assert set(calls) <= {torch.sparse_coo, torch.sparse_csr}
+    assert set(calls) == {torch.sparse_coo, torch.sparse_csr}
+
+
+def test_gcn_float64_features_with_float32_edge_weight_give_float64():
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity").double()
+    x = features().double()
+    out = encoder(x, EDGE_INDEX, EDGE_WEIGHT)
+    assert out.dtype == torch.float64
+    reference = dense_gcn_layer(x.float(), encoder.float().convs[0], EDGE_INDEX, EDGE_WEIGHT)
+    assert torch.allclose(out.float(), reference, atol=1e-5)
+
+
+def test_gcn_with_a_filled_cache_can_be_deep_copied():
+    import copy
+
+    encoder = GCN(6, hidden_channels=3, cached=True)
+    expected = encoder(features(), EDGE_INDEX)
+    clone = copy.deepcopy(encoder)
+    assert torch.allclose(clone(features(), EDGE_INDEX), expected)
 
 
 def differentiable_dense_gcn_layer(x, conv, edge_index, edge_weight):

@@ -221,7 +221,8 @@ def collect(
             report.rows.append(row_from_record(record, relative, published))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
             report.unreadable.append((relative, f"{type(error).__name__}: {error}"))
-    report.rows += _missing_cells(suite, {Path(row.file).stem for row in report.rows})
+    present = {Path(name).stem for name in [*(row.file for row in report.rows), *(n for n, _ in report.unreadable)]}
+    report.rows += _missing_cells(suite, present)
     order = list(METHOD_DISPLAY)
     report.rows.sort(
         key=lambda r: (r.dataset, order.index(r.method) if r.method in order else len(order), r.method,
@@ -233,12 +234,14 @@ def collect(
 def _missing_cells(suite: dict[str, Any], present: set[str]) -> list[Row]:
     """Rows for the cells of the folder's suite that have no result file (a partial run leaves them out).
 
-    The suite is looked up by the name in ``suite.json`` (the recorded path may be another machine's); a
-    folder without a loadable suite has no expected cells.
+    The suite is read from the path recorded in ``suite.json`` when that file exists, else looked up by
+    its name (the path may be another machine's); a folder without a loadable suite has no expected cells.
+    Unreadable result files count as present (they are listed as unreadable).
     """
     from gclbt_plugin.benchmarking.suite import load_suite
 
-    for reference in (suite.get("suite"), suite.get("path")):
+    path = suite.get("path")
+    for reference in (path if path and Path(path).is_file() else None, suite.get("suite")):
         if not reference:
             continue
         try:
@@ -382,6 +385,7 @@ def _bar_plot(rows: list[Row], value, path: Path, ylabel: str, title: str, *, lo
     width = 0.8 / max(1, len(labels))
     # tab10 repeats after ten labels (the ablation has twelve variants per dataset).
     colours = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20").colors
+    colours = colours if len(labels) <= 10 else colours[::2] + colours[1::2]  # tab20 pairs shades of a hue
     lowest = math.inf
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(datasets) * max(1, len(labels)) ** 0.5), 4.0))
     for i, label in enumerate(labels):

@@ -127,7 +127,7 @@ class GCN(nn.Module):
             else:
                 self.norms.append(nn.Identity())
             self.activations.append(nn.Identity() if plain else make_activation(activation))
-        self._cache: tuple[Tensor, Tensor] | None = None
+        self._cache: tuple | None = None
 
     def reset_parameters(self) -> None:
         """Re-initialise all weights, normalisation statistics and PReLU slopes; clear the cache."""
@@ -141,15 +141,20 @@ class GCN(nn.Module):
     ) -> tuple[Tensor, Tensor | None]:
         """``(adjacency, None)`` with a CSR ``adjacency`` (rows: targets), or ``(edge_index, weight)``."""
         if self.cached and self._cache is not None:
-            return self._cache
+            return _from_cache(self._cache)
+        if edge_weight is not None:
+            # gcn_norm keeps given weights' dtype, and torch.sparse.mm does not mix dtypes.
+            edge_weight = edge_weight.to(dtype)
         edge_index, edge_weight = gcn_norm(
             edge_index, edge_weight, num_nodes, add_self_loops=True, dtype=dtype
         )
-        if not edge_weight.requires_grad:
-            edge_index, edge_weight = transposed_csr(edge_index, edge_weight, num_nodes), None
+        if edge_weight.requires_grad:
+            normalised = (edge_index, edge_weight)
+        else:
+            normalised = (transposed_csr(edge_index, edge_weight, num_nodes), None)
         if self.cached:
-            self._cache = (edge_index, edge_weight)
-        return edge_index, edge_weight
+            self._cache = _to_cache(normalised)
+        return normalised
 
     def _first_layer(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Tensor:
         conv = self.convs[0]
@@ -269,6 +274,23 @@ def transposed_csr(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> T
         # torch flags CSR as beta and notes that invariant checks are off; both are expected here.
         warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
         return to_torch_csr_tensor(edge_index.flip(0), edge_weight, size=(num_nodes, num_nodes))
+
+
+def _to_cache(normalised: tuple[Tensor, Tensor | None]) -> tuple:
+    # A CSR tensor cannot be deep-copied (BootstrapModel copies encoders), so keep its dense parts.
+    adjacency, weight = normalised
+    if adjacency.layout != torch.sparse_csr:
+        return ("edges", adjacency, weight)
+    return ("csr", adjacency.crow_indices(), adjacency.col_indices(), adjacency.values(), tuple(adjacency.shape))
+
+
+def _from_cache(cache: tuple) -> tuple[Tensor, Tensor | None]:
+    if cache[0] == "edges":
+        return cache[1], cache[2]
+    _, crow, col, values, size = cache
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+        return torch.sparse_csr_tensor(crow, col, values, size=size), None
 
 
 def propagate_in_chunks(
