@@ -76,14 +76,18 @@ def package_versions() -> dict[str, str | None]:
 
 
 def git_commit() -> str | None:
-    """``HEAD`` of the source checkout (``+dirty`` with uncommitted changes), ``None`` outside git."""
+    """``HEAD`` of the source checkout, ``None`` outside git.
+
+    ``+dirty`` marks uncommitted changes to the package's code (``gclbt_plugin/``, ``pyproject.toml``);
+    result files that a running benchmark writes into the checkout do not count.
+    """
     root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "gclbt_plugin", "pyproject.toml"],
             cwd=root, capture_output=True, text=True, timeout=10, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
