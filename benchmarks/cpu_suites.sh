@@ -27,7 +27,8 @@ commands=(
     "$paper --max-epochs 150 --only gbt-Physics --only gclbt-Physics --only bgrl-Physics"
     "$paper --max-epochs 20 --only grace-Computers --only gca-Computers"
     "$paper --max-epochs 10 --only grace-CS --only gca-CS"
-    "$paper --max-epochs 5 --only grace-Physics --only gca-Physics"
+    "$paper --max-epochs 3 --only grace-Physics"                  # ~200 s per InfoNCE epoch here
+    "$paper --max-epochs 3 --only gca-Physics"
     "$ablation --max-epochs 50 --only Cora- --only CiteSeer-"
     "$ablation --max-epochs 20 --only Computers-uniform+infonce $(barlow_bootstrap Computers)"
     "$ablation --max-epochs 20 $(barlow_bootstrap CS)"
