@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import torch
@@ -270,10 +271,16 @@ def transposed_csr(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> T
     Shapes:
         edge_index: ``[2, E]``; edge_weight: ``[E]``; output: ``[N, N]`` sparse CSR.
     """
-    with warnings.catch_warnings():
-        # torch flags CSR as beta and notes that invariant checks are off; both are expected here.
-        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+    with _expected_csr_warnings_silenced():
         return to_torch_csr_tensor(edge_index.flip(0), edge_weight, size=(num_nodes, num_nodes))
+
+
+@contextlib.contextmanager
+def _expected_csr_warnings_silenced():
+    # torch flags CSR as beta and notes that invariant checks are off; both are expected here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+        yield
 
 
 def _to_cache(normalised: tuple[Tensor, Tensor | None]) -> tuple:
@@ -288,8 +295,7 @@ def _from_cache(cache: tuple) -> tuple[Tensor, Tensor | None]:
     if cache[0] == "edges":
         return cache[1], cache[2]
     _, crow, col, values, size = cache
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+    with _expected_csr_warnings_silenced():
         return torch.sparse_csr_tensor(crow, col, values, size=size), None
 
 
