@@ -153,3 +153,32 @@ def test_bench_cli_unknown_suite_is_a_one_line_error(tmp_path: Path, capsys):
 def test_bench_cli_list_prints_every_cell(capsys):
     assert main(["bench", "smoke", "--list"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "10 cells"
+
+
+def test_cell_module_runs_as_main_without_being_imported_twice():
+    # runpy warns (RuntimeWarning) when the package import already loaded the module it is about to run.
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "gclbt_plugin.benchmarking.cell"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert (completed.returncode, "RuntimeWarning" in completed.stderr) == (2, False)
+    assert "usage: python -m gclbt_plugin.benchmarking.cell" in completed.stderr
+
+
+def test_git_commit_dirty_flag_looks_only_at_the_package_code(monkeypatch):
+    import subprocess
+
+    from gclbt_plugin.benchmarking import cell
+
+    def fake_run(command, **kwargs):
+        if command[:2] == ["git", "rev-parse"]:
+            return subprocess.CompletedProcess(command, 0, stdout="abc123\n")
+        # A modified result file outside the pathspec is not reported by git for this command.
+        changed = "" if command[-2:] == ["gclbt_plugin", "pyproject.toml"] else " M benchmarks/results/x.json\n"
+        return subprocess.CompletedProcess(command, 0, stdout=changed)
+
+    monkeypatch.setattr(cell.subprocess, "run", fake_run)
+    assert cell.git_commit() == "abc123"
