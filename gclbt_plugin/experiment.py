@@ -6,6 +6,7 @@ benchmark cell runs -- one code path for every method (recipes differ by configu
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -17,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch_geometric.transforms import NormalizeFeatures
 
 from gclbt_plugin import __version__, registry
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset, feature_density
-from gclbt_plugin.evaluation import evaluate_embeddings, make_splits
+from gclbt_plugin.evaluation import DEFAULT_PROBE, PREPROCESSING, PROBES, evaluate_embeddings, make_splits
 from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
 from gclbt_plugin.functional.distributed import world_size
@@ -35,6 +37,9 @@ from gclbt_plugin.training.minibatch import train_minibatch
 # (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
 SPARSE_DENSITY_THRESHOLD = 0.05
 
+#: Keys of the configuration's ``evaluation`` section and their allowed values.
+PROBE_OPTIONS: dict[str, tuple[str, ...]] = {"probe": PROBES, "preprocess": PREPROCESSING}
+
 
 def default_protocol(dataset: LoadedDataset) -> str:
     """``public`` for Planetoid data, ``wikics`` for WikiCS, ``random`` (10/10/80) otherwise."""
@@ -45,19 +50,89 @@ def default_protocol(dataset: LoadedDataset) -> str:
     return "random"
 
 
+def _sets_warmup(override: dict[str, Any]) -> bool:
+    scheduler = override.get("scheduler")
+    return isinstance(scheduler, dict) and "warmup_epochs" in scheduler
+
+
 def resolve_config(
     method: str,
     dataset: str | None = None,
     overrides: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The recipe's published defaults for ``dataset`` with each override deep-merged in order."""
+    """The recipe's published defaults for ``dataset`` with each override deep-merged in order.
+
+    Schedules follow the budget: when the overrides change ``epochs`` but do not set
+    ``scheduler.warmup_epochs``, the warm-up is scaled by the same factor (at least 1 epoch when
+    the recipe has one), so a shortened run keeps the recipe's shape of warm-up then decay. A
+    warm-up set explicitly that is not shorter than the run is an error naming both values.
+    The probe defaults to :data:`~gclbt_plugin.evaluation.DEFAULT_PROBE` and feature row
+    normalisation to off, each unless the recipe or an override says otherwise, so the resolved
+    configuration shows both.
+
+    Raises:
+        ValueError: an explicit ``scheduler.warmup_epochs >= epochs``; a malformed ``features``
+            or ``evaluation`` section (see :func:`check_run_options`).
+    """
     recipe = registry.create("methods", method)
     if not isinstance(recipe, Recipe):  # pragma: no cover - the registry checks the kind
         raise TypeError(f"method {method!r} is not a Recipe")
     config = recipe.config_for(dataset)
+    published_epochs = config.get("epochs")
     for override in overrides:
         config = merge_config(config, override)
+    scheduler = config.get("scheduler")
+    warmup = scheduler.get("warmup_epochs", 0) if isinstance(scheduler, dict) else 0
+    epochs = config.get("epochs")
+    if warmup and isinstance(epochs, int) and isinstance(published_epochs, int) and epochs != published_epochs:
+        if any(_sets_warmup(o) for o in overrides):
+            if warmup >= epochs:
+                raise ValueError(
+                    f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}); "
+                    "lower it, or leave it unset to scale the recipe's warm-up with the epochs"
+                )
+        else:
+            scheduler["warmup_epochs"] = max(1, round(warmup * epochs / published_epochs))
+    features = config.setdefault("features", {})
+    if isinstance(features, dict):
+        features.setdefault("normalize", False)
+    evaluation = config.setdefault("evaluation", {})
+    if isinstance(evaluation, dict):
+        evaluation.setdefault("probe", DEFAULT_PROBE)
+    check_run_options(config)
     return config
+
+
+def check_run_options(config: dict[str, Any]) -> None:
+    """Check the ``features`` and ``evaluation`` sections before any work starts.
+
+    ``features: {normalize: bool}`` -- scale each node's feature row to sum 1 before training
+    (PyG's ``NormalizeFeatures``, as GRACE, GCA, BGRL and G-BT load every dataset).
+    ``evaluation: {probe: bgrl | gca, preprocess: l2 | none | standardize}`` -- the linear probe
+    (:func:`gclbt_plugin.evaluation.evaluate_embeddings`).
+    """
+    features = config.get("features", {})
+    if not isinstance(features, dict) or set(features) - {"normalize"}:
+        raise ValueError(f"features accepts only 'normalize' (true or false), got {features!r}")
+    if not isinstance(features.get("normalize", False), bool):
+        raise ValueError(f"features.normalize must be true or false, got {features['normalize']!r}")
+    evaluation = config.get("evaluation", {})
+    if not isinstance(evaluation, dict) or set(evaluation) - set(PROBE_OPTIONS):
+        unknown = sorted(set(evaluation) - set(PROBE_OPTIONS)) if isinstance(evaluation, dict) else evaluation
+        raise ValueError(f"evaluation accepts {list(PROBE_OPTIONS)}, got unknown {unknown!r}")
+    for key, allowed in PROBE_OPTIONS.items():
+        if key in evaluation and evaluation[key] not in allowed:
+            raise ValueError(f"evaluation.{key} must be one of {list(allowed)}, got {evaluation[key]!r}")
+
+
+def normalize_features(data: Any) -> Any:
+    """A copy of ``data`` whose rows of ``x`` sum to 1 (PyG's ``NormalizeFeatures``; zero rows stay 0)."""
+    return NormalizeFeatures()(copy.copy(data))
+
+
+def training_fingerprint(config: dict[str, Any], *extra: Any) -> str:
+    """:func:`config_fingerprint` of what decides the trained model (not the probe settings)."""
+    return config_fingerprint({k: v for k, v in config.items() if k != "evaluation"}, *extra)
 
 
 def config_fingerprint(config: dict[str, Any], *extra: Any) -> str:
@@ -101,6 +176,9 @@ class ExperimentResult:
     sampler: str | None = None
     batch_size: int | None = None
     world_size: int = 1
+    probe: str = DEFAULT_PROBE
+    features_normalized: bool = False
+    schedule: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,7 +186,7 @@ class ExperimentResult:
     def summary(self) -> str:
         return (
             f"{self.method} on {self.dataset} ({self.protocol} split, {self.num_evaluations} evaluations): "
-            f"test accuracy {self.test_mean:.2f} ± {self.test_std:.2f} %, "
+            f"test accuracy {self.test_mean:.2f} ± {self.test_std:.2f} % ({self.probe} probe), "
             f"val {self.val_mean:.2f} ± {self.val_std:.2f} %; {self.epochs} epochs, "
             f"{self.seconds_per_epoch * 1000:.1f} ms/epoch on {self.device}"
             + (f" (mini-batch {self.batch_size}, sampler {self.sampler})" if self.batch_size else "")
@@ -196,7 +274,6 @@ def run_experiment(
     eval_every: int | None = None,
     eval_splits: int | None = None,
     on_evaluation: Callable[[int, ProbeResult], None] | None = None,
-    probe_preprocess: str = "l2",
     batch_size: int | None = None,
     sampler: str = "auto",
     num_neighbors: Sequence[int] | None = None,
@@ -221,8 +298,6 @@ def run_experiment(
         eval_every (int, optional): also probe every ``eval_every`` epochs on the first
             ``eval_splits`` splits and pass the result to ``on_evaluation(epoch, result)``
             (used for Optuna's pruning; it may raise ``optuna.TrialPruned``).
-        probe_preprocess (str): embedding preprocessing before the probe: ``l2`` (unit rows, as
-            GRACE, GCA and BGRL evaluate), ``standardize`` or ``none``. (default: ``l2``)
         batch_size (int, optional): train on mini-batches of this many seed nodes (see
             :func:`gclbt_plugin.training.minibatch.train_minibatch`) and compute evaluation
             embeddings layer-wise in chunks (:mod:`gclbt_plugin.evaluation.inference`); ``None``
@@ -238,9 +313,13 @@ def run_experiment(
     loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
     if config is None:
         config = resolve_config(method, loaded.name, overrides)
+    check_run_options(config)
     protocol = protocol or default_protocol(loaded)
     torch_device = resolve_device(device)
     data = loaded.data
+    features_normalized = bool((config.get("features") or {}).get("normalize", False))
+    if features_normalized:  # before the sparse conversion, as the references load their data
+        data = normalize_features(data)
     splits = make_splits(protocol, data, num_splits=num_splits, seed=0)
     x = data.x.to(torch_device)
     sparse = _use_sparse(data.x, sparse_features, config)
@@ -251,7 +330,13 @@ def run_experiment(
     edge_weight = edge_weight.to(torch_device) if edge_weight is not None else None
     y = data.y.to(torch_device)
     epochs = int(config.get("epochs", 100))
-    probe_options = {"protocol": protocol, "preprocess": probe_preprocess, "num_classes": loaded.num_classes}
+    probe_options = {"protocol": protocol, "num_classes": loaded.num_classes, **(config.get("evaluation") or {})}
+    scheduler = config.get("scheduler") or {}
+    schedule = {
+        "epochs": epochs,
+        "warmup_epochs": int(scheduler.get("warmup_epochs", 0)),
+        "cosine": bool(scheduler.get("cosine", False)),
+    }
     if eval_every is not None and on_evaluation is None:
         raise ValueError("eval_every needs on_evaluation")
 
@@ -277,7 +362,7 @@ def run_experiment(
         checkpoint_path = None
         scale_key = (batch_size, sampler, num_neighbors, distributed) if scaled else ()
         if checkpoint_dir is not None:
-            fingerprint_name = config_fingerprint(config, loaded.name, seed, sparse, *scale_key)
+            fingerprint_name = training_fingerprint(config, loaded.name, seed, sparse, *scale_key)
             checkpoint_path = Path(checkpoint_dir) / f"{method}-{loaded.name}-seed{seed}-{fingerprint_name}.pt"
         started = time.perf_counter()
         trainer: Callable[..., Any] = train
@@ -298,7 +383,7 @@ def run_experiment(
             scheduler=config.get("scheduler"),
             generator=generator,
             checkpoint_path=checkpoint_path,
-            fingerprint=config_fingerprint(config, loaded.name, seed, sparse, *scale_key),
+            fingerprint=training_fingerprint(config, loaded.name, seed, sparse, *scale_key),
             progress=progress,
             callback=callback,
             **scale_options,
@@ -351,4 +436,7 @@ def run_experiment(
         sampler=used_sampler,
         batch_size=batch_size,
         world_size=world_size() if distributed else 1,
+        probe=probe_options.get("probe", DEFAULT_PROBE),
+        features_normalized=features_normalized,
+        schedule=schedule,
     )

@@ -82,6 +82,8 @@ class Row:
     test_std: float | None = None
     num_evaluations: int | None = None
     protocol: str | None = None
+    probe: str | None = None
+    features_normalized: bool | None = None
     epochs: int | None = None
     epochs_requested: int | None = None
     epochs_published: int | None = None
@@ -169,6 +171,8 @@ def row_from_record(record: dict[str, Any], file: str, published: dict[str, Any]
     row.test_std = _number(record.get("test_std"))
     row.num_evaluations = record.get("num_evaluations")
     row.protocol = record.get("protocol")
+    row.probe = record.get("probe")
+    row.features_normalized = record.get("features_normalized")
     row.epochs = record.get("epochs")
     row.seconds_per_epoch = _number(record.get("seconds_per_epoch"))
     row.seconds = _number(record.get("seconds"))
@@ -277,7 +281,12 @@ def _epochs_text(row: Row) -> str:
 
 def _our_protocol(row: Row) -> str:
     text = PROTOCOL_TEXT.get(row.protocol or "", row.protocol or "–")
-    return f"{text}, {row.num_evaluations} evals" if row.num_evaluations else text
+    text = f"{text}, {row.num_evaluations} evals" if row.num_evaluations else text
+    if row.probe:
+        text += f", {row.probe} probe"
+    if row.features_normalized is not None:
+        text += ", X rows normalised" if row.features_normalized else ", raw X"
+    return text
 
 
 def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
@@ -295,7 +304,10 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
         + (f"; commit(s): {', '.join(c[:12] + ('+dirty' if c.endswith('+dirty') else '') for c in commits)}"
            if commits else "") + ".",
         "",
-        "Accuracy: linear-probe test accuracy in %, mean ± std over every (seed, split) pair. "
+        "Accuracy: linear-probe test accuracy in %, mean ± std over every (seed, split) pair; the probe "
+        "protocol (`bgrl`: L2 rows, logistic regression converged for C = 2^-10..2^10 chosen on validation; "
+        "`gca`: raw embeddings, Adam logistic regression, test at the best-validation epoch) and whether the "
+        "node features were row-normalised are named in 'our protocol'. "
         "Epochs: run (`of N`: capped by `--max-epochs`, N requested; `publ.`: the recipe's published "
         "epochs). **The published protocol may differ from ours** (e.g. GRACE's random 1:9 splits vs "
         "our public Planetoid split), so Δ = ours − published is indicative only; both protocols are shown. "

@@ -31,7 +31,8 @@ from gclbt_plugin.benchmarking.suite import Cell, Suite
 #: Keys a finished (status ``ok``) cell file must hold to be trusted.
 REQUIRED_KEYS = (
     "status", "method", "dataset", "fingerprint", "test_mean", "test_std", "val_mean", "num_evaluations",
-    "epochs", "seconds", "seconds_per_epoch", "peak_rss_mb", "device", "config", "runs",
+    "epochs", "seconds", "seconds_per_epoch", "peak_rss_mb", "device", "config", "runs", "probe",
+    "features_normalized", "schedule",
 )
 
 
@@ -69,12 +70,14 @@ def plan_cell(
     data_cache: str | os.PathLike | None = None,
     data_mirror: str | os.PathLike | None = None,
     threads: int | None = None,
+    probe: str | None = None,
 ) -> dict[str, Any]:
     """Resolve a cell's full configuration and epoch budget; the plan a cell process runs.
 
     Epochs: the cell's ``epochs``, else the recipe's published epochs for the dataset, capped at
-    ``max_epochs`` (CPU runs). A capped run scales the scheduler's warm-up by the same factor, so
-    warm-up keeps its share of the run.
+    ``max_epochs`` (CPU runs). A run shorter than the recipe's scales the scheduler's warm-up by
+    the same factor (:func:`gclbt_plugin.experiment.resolve_config`), so warm-up keeps its share
+    of the run. ``probe`` (``bgrl`` / ``gca``) replaces the cell's probe protocol.
 
     The fingerprint hashes everything that decides the result (configuration, seeds, splits,
     protocol, device), not the data paths or thread count.
@@ -88,13 +91,11 @@ def plan_cell(
     if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs <= 0):
         raise ValueError(f"max_epochs must be a positive integer or None, got {max_epochs!r}")
     published = int(resolve_config(cell.method, cell.dataset).get("epochs", 100))
-    config = resolve_config(cell.method, cell.dataset, [cell.overrides])
-    requested = cell.epochs or int(config.get("epochs", published))
+    overrides = [cell.overrides] + ([{"evaluation": {"probe": probe}}] if probe is not None else [])
+    requested = cell.epochs or int(resolve_config(cell.method, cell.dataset, overrides).get("epochs", published))
     run = min(requested, max_epochs) if max_epochs else requested
-    config["epochs"] = run
-    scheduler = config.get("scheduler")
-    if run < requested and isinstance(scheduler, dict) and scheduler.get("warmup_epochs"):
-        scheduler["warmup_epochs"] = max(1, round(scheduler["warmup_epochs"] * run / requested))
+    # resolve_config scales the recipe's warm-up with the epochs actually run
+    config = resolve_config(cell.method, cell.dataset, [*overrides, {"epochs": run}])
     cell_dict = cell.to_dict()
     fingerprint = config_fingerprint(
         config, cell.method, cell.dataset, list(cell.seeds), cell.num_splits, cell.protocol, device
@@ -213,6 +214,7 @@ def run_suite(
     only: Iterable[str] | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    probe: str | None = None,
 ) -> list[CellOutcome]:
     """Run every cell of ``suite`` that has no trusted result in ``out_dir`` yet.
 
@@ -233,6 +235,8 @@ def run_suite(
         only (iterable of str, optional): run only cells whose id contains one of these texts.
         progress (bool): a progress bar over cells. (default: ``True``)
         log (callable, optional): receives one summary line per cell. (default: ``print``)
+        probe (str, optional): the linear probe of every cell (``bgrl`` / ``gca``); ``None``: the
+            cells' own (the package default unless a cell's overrides name one).
 
     Returns:
         list of CellOutcome, in suite order.
@@ -249,7 +253,7 @@ def run_suite(
     write_json_atomic(
         {"suite": suite.name, "description": suite.description,
          "path": os.fspath(suite.path) if suite.path else None, "cells": [c.id for c in cells],
-         "max_epochs": max_epochs, "device": device},
+         "max_epochs": max_epochs, "device": device, "probe": probe},
         out / "suite.json",
     )
     outcomes: list[CellOutcome] = []
@@ -259,7 +263,7 @@ def run_suite(
         bar.set_postfix_str(cell.id)
         plan = plan_cell(
             cell, max_epochs=max_epochs, device=device, data_cache=data_cache, data_mirror=data_mirror,
-            threads=threads,
+            threads=threads, probe=probe,
         )
         path = cell_path(out, cell)
         record, problem = read_cell_file(path, plan["fingerprint"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gclbt_plugin.cli.options import add_data_options, add_device_option
+from gclbt_plugin.cli.options import add_data_options, add_device_option, add_probe_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="DIR", help="output folder (report: default the results folder)")
     parser.add_argument("--max-epochs", type=int, metavar="N",
                         help="cap every cell's epochs (CPU runs); the epochs run are recorded per cell")
+    add_probe_option(parser)
     parser.add_argument("--only", action="append", metavar="TEXT", help="run only cells whose id contains TEXT "
                         "(repeatable)")
     parser.add_argument("--list", action="store_true", help="list the suite's cells and exit")
@@ -139,6 +140,7 @@ def _suite(args: argparse.Namespace) -> int:
         threads=args.threads,
         only=args.only,
         progress=not args.no_progress,
+        probe=args.probe,
     )
     write_report(args.out, args.out, published=args.published, plots=not args.no_plots)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from gclbt_plugin.evaluation import DEFAULT_PROBE, PROBES
+
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
@@ -30,6 +32,17 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:<i> (default: auto)"
+    )
+
+
+def add_probe_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--probe",
+        choices=PROBES,
+        help="linear-probe protocol: bgrl (L2 rows, logistic regression converged for each C in "
+        "2^-10..2^10, C chosen on validation; as BGRL / G-BT) or gca (raw embeddings, Adam logistic "
+        f"regression, test at the best-validation epoch; as GRACE / GCA). Same as --set evaluation.probe=NAME "
+        f"(default: {DEFAULT_PROBE})",
     )
 
 
@@ -81,6 +94,8 @@ def method_dataset_overrides(
         if args.epochs <= 0:
             raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
         overrides.append({"epochs": args.epochs})
+    if getattr(args, "probe", None) is not None:
+        overrides.append({"evaluation": {"probe": args.probe}})
     return method, dataset, overrides
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from gclbt_plugin.cli.options import (
     add_data_options,
     add_device_option,
+    add_probe_option,
     method_dataset_overrides,
     write_json_atomic,
 )
@@ -71,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint-dir", metavar="DIR", help="write checkpoints here and resume from them")
     parser.add_argument("--output", metavar="FILE", help="results JSON (default: results/<method>-<dataset>.json)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_probe_option(parser)
     add_device_option(parser)
     add_data_options(parser)
     parser.set_defaults(func=run)
@@ -117,9 +119,11 @@ def format_table(result) -> str:
         ("method", result.method),
         ("dataset", result.dataset),
         ("protocol", f"{result.protocol} ({result.num_evaluations} evaluations)"),
-        ("test accuracy", f"{result.test_mean:.2f} ± {result.test_std:.2f} %"),
+        ("test accuracy", f"{result.test_mean:.2f} ± {result.test_std:.2f} % ({result.probe} probe)"),
         ("val accuracy", f"{result.val_mean:.2f} ± {result.val_std:.2f} %"),
-        ("epochs", str(result.epochs)),
+        ("epochs", f"{result.epochs} (warm-up {result.schedule.get('warmup_epochs', 0)}"
+                   f"{', cosine decay' if result.schedule.get('cosine') else ''})"),
+        ("features", "rows normalised (NormalizeFeatures)" if result.features_normalized else "raw"),
         ("time", f"{result.seconds:.1f} s ({result.seconds_per_epoch * 1000:.1f} ms/epoch)"),
         ("device", result.device + (", sparse features" if result.sparse_features else "")),
     ]

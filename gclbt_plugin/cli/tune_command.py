@@ -14,7 +14,7 @@ import os
 import warnings
 from pathlib import Path
 
-from gclbt_plugin.cli.options import add_data_options, add_device_option, method_dataset_overrides
+from gclbt_plugin.cli.options import add_data_options, add_device_option, add_probe_option, method_dataset_overrides
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -102,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-v", "--verbose", action="store_true", help="show Optuna's log messages (failed trials with tracebacks)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-trial lines and no progress bar")
+    add_probe_option(parser)
     add_device_option(parser)
     add_data_options(parser)
     parser.set_defaults(func=run)

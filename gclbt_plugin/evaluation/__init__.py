@@ -2,11 +2,14 @@
 
 from gclbt_plugin.evaluation.linear_probe import (
     DEFAULT_GRID,
+    DEFAULT_PROBE,
     PREPROCESSING,
+    PROBES,
     ProbeResult,
     evaluate_embeddings,
     evaluate_protocol,
     format_result,
+    preprocess_embeddings,
     standardize,
 )
 from gclbt_plugin.evaluation.splits import (
@@ -20,7 +23,9 @@ from gclbt_plugin.evaluation.splits import (
 
 __all__ = [
     "DEFAULT_GRID",
+    "DEFAULT_PROBE",
     "PREPROCESSING",
+    "PROBES",
     "PROTOCOLS",
     "ProbeResult",
     "Split",
@@ -28,6 +33,7 @@ __all__ = [
     "evaluate_protocol",
     "format_result",
     "make_splits",
+    "preprocess_embeddings",
     "public_split",
     "random_splits",
     "standardize",

@@ -47,6 +47,11 @@ def build_scheduler(
         raise ValueError(f"scheduler accepts warmup_epochs and cosine, got unknown keys {sorted(spec)}")
     if warmup < 0:
         raise ValueError(f"scheduler.warmup_epochs must be >= 0, got {warmup}")
+    if warmup and cosine and warmup >= epochs:
+        raise ValueError(
+            f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}): the learning rate "
+            "would never reach its peak nor decay"
+        )
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda epoch: warmup_cosine_factor(epoch, epochs, warmup, cosine)
     )
