@@ -92,7 +92,8 @@ def resolve_config(
                     "lower it, or leave it unset to scale the recipe's warm-up with the epochs"
                 )
         else:
-            scheduler["warmup_epochs"] = max(1, round(warmup * epochs / published_epochs))
+            # at least 1 epoch, and shorter than the run (a 1-epoch run has none)
+            scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / published_epochs)))
     features = config.setdefault("features", {})
     if isinstance(features, dict):
         features.setdefault("normalize", False)

@@ -138,9 +138,45 @@ def test_run_suite_records_a_failing_cell_and_runs_the_rest(run, tmp_path: Path)
 def test_check_record_rejects_a_stale_fingerprint():
     record = {key: 1.0 for key in ("test_mean", "test_std", "val_mean", "seconds", "seconds_per_epoch", "peak_rss_mb")}
     record.update(status="ok", method="gbt", dataset="Cora", fingerprint="old", num_evaluations=1, epochs=1,
-                  device="cpu", config={}, runs=[])
+                  device="cpu", config={}, runs=[], probe="bgrl", features_normalized=True, schedule={})
     assert check_record(record, "old") is None
     assert check_record(record, "new") == "written by another configuration (fingerprint differs)"
+
+
+def test_check_record_does_not_trust_a_record_without_its_probe():
+    # records written before the probe was recorded are redone, not mixed into new reports
+    record = {key: 1.0 for key in ("test_mean", "test_std", "val_mean", "seconds", "seconds_per_epoch", "peak_rss_mb")}
+    record.update(status="ok", method="gbt", dataset="Cora", fingerprint="f", num_evaluations=1, epochs=1,
+                  device="cpu", config={}, runs=[])
+    assert check_record(record, "f") == "missing keys ['probe', 'features_normalized', 'schedule']"
+
+
+def test_plan_cell_scales_the_warmup_of_a_capped_run():
+    plan = plan_cell(Cell(id="bgrl-Computers", method="bgrl", dataset="Computers"), max_epochs=300)
+    assert (plan["config"]["epochs"], plan["epochs_requested"], plan["epochs_published"]) == (300, 10000, 10000)
+    assert plan["config"]["scheduler"] == {"warmup_epochs": 30, "cosine": True}  # 1000 of 10000 -> 30 of 300
+
+
+def test_plan_cell_scales_the_warmup_of_a_cell_with_its_own_epochs():
+    plan = plan_cell(Cell(id="bgrl-Computers", method="bgrl", dataset="Computers", epochs=500))
+    assert plan["config"]["scheduler"]["warmup_epochs"] == 50
+
+
+def test_plan_cell_probe_replaces_the_cells_probe_and_changes_the_fingerprint():
+    cell = Cell(id="gbt-Cora", method="gbt", dataset="Cora", epochs=1)
+    default, gca = plan_cell(cell), plan_cell(cell, probe="gca")
+    assert default["config"]["evaluation"] == {"probe": "bgrl"}
+    assert gca["config"]["evaluation"] == {"probe": "gca"}
+    assert default["fingerprint"] != gca["fingerprint"]
+
+
+def test_run_suite_records_probe_features_and_schedule(run, tmp_path: Path):
+    [outcome] = run(_tiny_suite(methods=("gbt",)), tmp_path, probe="gca")
+    record = json.loads(outcome.path.read_text())
+    assert record["probe"] == "gca" and record["runs"][0]["probe"]["probe"] == "gca"
+    assert record["features_normalized"] is True
+    assert record["schedule"] == {"epochs": 1, "warmup_epochs": 0, "cosine": True}  # G-BT's 100 of 1000 -> 0 of 1
+    assert json.loads((tmp_path / "suite.json").read_text())["probe"] == "gca"
 
 
 def test_bench_cli_unknown_suite_is_a_one_line_error(tmp_path: Path, capsys):

@@ -58,3 +58,29 @@ def test_parse_assignment_builds_nested_override():
     assert parse_assignment("loss.lambda_=null") == {"loss": {"lambda_": None}}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_assignment("epochs")
+
+
+def test_cli_train_probe_and_feature_switches_reach_the_result(tmp_path, data_options, capsys):
+    output = tmp_path / "result.json"
+    code = main(["train", "--method", "gbt", "--dataset", "Cora", "--epochs", "2", "--probe", "gca",
+                 "--set", "features.normalize=false", "--output", str(output), *TINY, *data_options])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "(gca probe)" in printed and "features       raw" in printed
+    result = json.loads(output.read_text())
+    assert result["probe"] == "gca" and result["config"]["evaluation"] == {"probe": "gca"}
+    assert result["features_normalized"] is False and result["config"]["features"] == {"normalize": False}
+
+
+def test_cli_train_epochs_scale_the_recipe_warmup(tmp_path, data_options):
+    output = tmp_path / "result.json"
+    assert main(["train", "--method", "bgrl", "--dataset", "Cora", "--epochs", "20", "--output", str(output),
+                 *TINY, "--set", "predictor.hidden_channels=8", *data_options]) == 0
+    result = json.loads(output.read_text())
+    assert result["schedule"] == {"epochs": 20, "warmup_epochs": 2, "cosine": True}  # BGRL: 1000 of 10000
+
+
+def test_cli_train_unknown_probe_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--method", "gbt", "--dataset", "Cora", "--probe", "dgi"])
+    assert "invalid choice: 'dgi'" in capsys.readouterr().err

@@ -2,9 +2,12 @@
 
 import pytest
 import torch
+from torch_geometric.data import Data
 
 from gclbt_plugin.augmentors import FeatureMasking
-from gclbt_plugin.experiment import _use_sparse, resolve_config, run_experiment
+from gclbt_plugin.experiment import _use_sparse, normalize_features, resolve_config, run_experiment
+from gclbt_plugin.recipes.build import build_model
+from gclbt_plugin.training.optim import build_scheduler
 
 TINY = {"encoder": {"hidden_channels": 16, "out_channels": 16}, "epochs": 2}
 
@@ -59,3 +62,79 @@ def test_run_experiment_sparse_and_dense_features_agree(cora):
     dense = run_experiment("gbt", cora, overrides=[TINY], sparse_features=False, progress=False)
     assert sparse.sparse_features and not dense.sparse_features
     assert sparse.runs[0].final_loss == pytest.approx(dense.runs[0].final_loss, rel=1e-4)
+
+
+def test_recipes_declare_feature_row_normalisation_as_their_reference_code():
+    for method in ("grace", "gca", "bgrl", "gbt", "gclbt"):
+        assert resolve_config(method, "Cora")["features"] == {"normalize": True}
+
+
+def test_normalize_features_rows_sum_to_one_and_leave_the_input_alone():
+    data = Data(x=torch.tensor([[1.0, 3.0], [0.0, 0.0], [2.0, 2.0]]), edge_index=torch.zeros(2, 0, dtype=torch.long))
+    out = normalize_features(data)
+    assert out.x.tolist() == [[0.25, 0.75], [0.0, 0.0], [0.5, 0.5]]  # a zero row stays zero
+    assert data.x.tolist() == [[1.0, 3.0], [0.0, 0.0], [2.0, 2.0]]
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_run_experiment_feeds_normalised_features_when_and_only_when_configured(cora, monkeypatch, normalize):
+    seen = {}
+    original = build_model
+
+    def spy(config, in_channels, generator=None):
+        model = original(config, in_channels, generator=generator)
+        embed = model.embed
+
+        def recording_embed(x, *args, **kwargs):
+            seen["row_sums"] = (x.to_dense() if x.is_sparse else x).sum(1)
+            return embed(x, *args, **kwargs)
+
+        model.embed = recording_embed
+        return model
+
+    monkeypatch.setattr("gclbt_plugin.experiment.build_model", spy)
+    result = run_experiment("gbt", cora, overrides=[TINY, {"features": {"normalize": normalize}}], progress=False)
+    assert result.features_normalized is normalize and result.config["features"] == {"normalize": normalize}
+    raw = cora.data.x.sum(1)
+    expected = torch.where(raw > 0, torch.ones_like(raw), raw) if normalize else raw
+    assert torch.allclose(seen["row_sums"], expected)
+
+
+def test_resolve_config_scales_warmup_with_the_epochs():
+    assert resolve_config("bgrl", "Computers")["scheduler"]["warmup_epochs"] == 1000  # of 10000
+    config = resolve_config("bgrl", "Computers", [{"epochs": 500}])
+    assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (500, 50)
+
+
+def test_resolve_config_keeps_an_explicit_warmup_and_rejects_one_as_long_as_the_run():
+    config = resolve_config("bgrl", "Computers", [{"epochs": 500, "scheduler": {"warmup_epochs": 20}}])
+    assert config["scheduler"]["warmup_epochs"] == 20
+    with pytest.raises(ValueError, match=r"scheduler.warmup_epochs \(600\) must be shorter than epochs \(500\)"):
+        resolve_config("bgrl", "Computers", [{"epochs": 500}, {"scheduler": {"warmup_epochs": 600}}])
+
+
+def test_build_scheduler_rejects_warmup_not_shorter_than_the_run():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match=r"warmup_epochs \(1000\) must be shorter than epochs \(500\)"):
+        build_scheduler({"warmup_epochs": 1000, "cosine": True}, optimizer, 500)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"features": {"normalise": True}}, "features accepts only 'normalize'"),
+        ({"features": {"normalize": "yes"}}, "features.normalize must be true or false, got 'yes'"),
+        ({"evaluation": {"probe": "dgi"}}, r"evaluation.probe must be one of \['bgrl', 'gca'\], got 'dgi'"),
+        ({"evaluation": {"solver": "adam"}}, r"evaluation accepts \['probe', 'preprocess'\], got unknown \['solver'\]"),
+    ],
+)
+def test_resolve_config_rejects_bad_features_and_evaluation_sections(override, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config("gbt", "Cora", [override])
+
+
+def test_run_experiment_records_probe_and_schedule(cora):
+    result = run_experiment("gbt", cora, overrides=[TINY, {"epochs": 20}, {"evaluation": {"probe": "gca"}}],
+                            progress=False)
+    assert result.probe == "gca" and result.runs[0].probe["probe"] == "gca"
+    assert result.schedule == {"epochs": 20, "warmup_epochs": 2, "cosine": True}  # G-BT's 100 of 1000 epochs

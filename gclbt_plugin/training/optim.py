@@ -47,7 +47,7 @@ def build_scheduler(
         raise ValueError(f"scheduler accepts warmup_epochs and cosine, got unknown keys {sorted(spec)}")
     if warmup < 0:
         raise ValueError(f"scheduler.warmup_epochs must be >= 0, got {warmup}")
-    if warmup and cosine and warmup >= epochs:
+    if warmup and warmup >= epochs:
         raise ValueError(
             f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}): the learning rate "
             "would never reach its peak nor decay"
