@@ -116,7 +116,8 @@ def main() -> None:
                                            "test_std": 100 * float(np.std(accuracies)),
                                            "test_per_split": [100 * a for a in accuracies]}
             for probe in PROBES:  # ours on the same first k splits, for a like-for-like comparison
-                row["probes"][probe][f"test_mean_first_{k}"] = float(np.mean(row["probes"][probe]["test_per_split"][:k]))
+                ours = row["probes"][probe]
+                ours[f"test_mean_first_{k}"] = float(np.mean(ours["test_per_split"][:k]))
             print(case, "sklearn-cv", row["probes"]["sklearn-cv"], flush=True)
         rows.append(row)
     machine = f"{platform.processor() or platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}"
@@ -133,7 +134,8 @@ def main() -> None:
         for name in names:
             p = row["probes"][name]
             cells += [f"{p['test_mean']:.2f} ± {p['test_std']:.2f}", f"{p['seconds']:.1f}"]
-        lines.append(f"| {row['case']} | {row['nodes']} x {row['dim']} ({row['train_nodes']}) | " + " | ".join(cells) + " |")
+        shape = f"{row['nodes']} x {row['dim']} ({row['train_nodes']})"
+        lines.append(f"| {row['case']} | {shape} | " + " | ".join(cells) + " |")
     if args.reference:
         k = args.reference_splits
         lines += ["", f"On the first {k} splits only (the reference's 5-fold x 20 C x one-vs-rest search is slow), "
