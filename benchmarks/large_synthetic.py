@@ -140,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         embeddings = full_graph_embeddings(model, x, edge_index, chunk_size=args.chunk_size)
         record["inference_seconds"] = time.perf_counter() - started
         splits = random_splits(args.nodes, num_splits=1, seed=0)
-        probe = evaluate_embeddings(embeddings, y, splits, protocol="random", preprocess="l2", num_classes=10)
+        started = time.perf_counter()
+        probe = evaluate_embeddings(embeddings, y, splits, protocol="random", num_classes=10)
+        record["probe_seconds"] = time.perf_counter() - started
+        record["probe"] = probe.probe
         record["probe_test_accuracy"] = probe.test_mean
         print(f"inference: {record['inference_seconds']:.1f} s; probe test accuracy {probe.test_mean * 100:.2f} %",
               flush=True)
