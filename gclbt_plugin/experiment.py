@@ -62,38 +62,44 @@ def resolve_config(
 ) -> dict[str, Any]:
     """The recipe's published defaults for ``dataset`` with each override deep-merged in order.
 
-    Schedules follow the budget: when the overrides change ``epochs`` but do not set
-    ``scheduler.warmup_epochs``, the warm-up is scaled by the same factor (at least 1 epoch when
-    the recipe has one), so a shortened run keeps the recipe's shape of warm-up then decay. A
-    warm-up set explicitly that is not shorter than the run is an error naming both values.
+    Schedules follow the budget. A warm-up belongs to the epochs it was written for: the recipe's,
+    or those of an override that sets ``scheduler.warmup_epochs`` together with ``epochs`` (a
+    complete schedule, e.g. a tuned configuration file). When a later override changes ``epochs``
+    (``--epochs``, a suite's ``--max-epochs``), the warm-up is scaled by the same factor (at least 1
+    epoch, and shorter than the run), so a shortened run keeps its shape of warm-up then decay. A
+    warm-up set by an override without ``epochs`` (``--set scheduler.warmup_epochs=5``) is taken as
+    it is, for the final epochs; it must be shorter than the run.
     The probe defaults to :data:`~gclbt_plugin.evaluation.DEFAULT_PROBE` and feature row
     normalisation to off, each unless the recipe or an override says otherwise, so the resolved
     configuration shows both.
 
     Raises:
-        ValueError: an explicit ``scheduler.warmup_epochs >= epochs``; a malformed ``features``
-            or ``evaluation`` section (see :func:`check_run_options`).
+        ValueError: a warm-up set for the run that is not shorter than ``epochs``; a malformed
+            ``features`` or ``evaluation`` section (see :func:`check_run_options`).
     """
     recipe = registry.create("methods", method)
     if not isinstance(recipe, Recipe):  # pragma: no cover - the registry checks the kind
         raise TypeError(f"method {method!r} is not a Recipe")
     config = recipe.config_for(dataset)
-    published_epochs = config.get("epochs")
+    written_for = config.get("epochs")  # the epochs the current warm-up was written for
+    pinned = False  # the warm-up was set for whatever the final epochs are
     for override in overrides:
         config = merge_config(config, override)
+        if _sets_warmup(override):
+            pinned = "epochs" not in override
+            written_for = config.get("epochs")
     scheduler = config.get("scheduler")
     warmup = scheduler.get("warmup_epochs", 0) if isinstance(scheduler, dict) else 0
     epochs = config.get("epochs")
-    if warmup and isinstance(epochs, int) and isinstance(published_epochs, int) and epochs != published_epochs:
-        if any(_sets_warmup(o) for o in overrides):
-            if warmup >= epochs:
-                raise ValueError(
-                    f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}); "
-                    "lower it, or leave it unset to scale the recipe's warm-up with the epochs"
-                )
-        else:
+    if warmup and isinstance(epochs, int) and isinstance(written_for, int):
+        if not pinned and epochs != written_for:
             # at least 1 epoch, and shorter than the run (a 1-epoch run has none)
-            scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / published_epochs)))
+            warmup = scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / written_for)))
+        if warmup >= epochs:
+            raise ValueError(
+                f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}); "
+                "lower it, or leave it unset to scale the recipe's warm-up with the epochs"
+            )
     features = config.setdefault("features", {})
     if isinstance(features, dict):
         features.setdefault("normalize", False)

@@ -138,3 +138,16 @@ def test_run_experiment_records_probe_and_schedule(cora):
                             progress=False)
     assert result.probe == "gca" and result.runs[0].probe["probe"] == "gca"
     assert result.schedule == {"epochs": 20, "warmup_epochs": 2, "cosine": True}  # G-BT's 100 of 1000 epochs
+
+
+def test_resolve_config_scales_a_complete_schedule_when_a_later_override_changes_the_epochs():
+    # a tuned configuration file: warm-up written together with its epochs, then a --max-epochs cap
+    tuned = {"epochs": 1000, "scheduler": {"warmup_epochs": 100, "cosine": True}}
+    config = resolve_config("gclbt", "Computers", [tuned, {"epochs": 500}])
+    assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (500, 50)
+
+
+def test_resolve_config_takes_a_bare_warmup_for_the_final_epochs():
+    # gclbt train --set scheduler.warmup_epochs=5 --epochs 50: the --set comes first, --epochs last
+    config = resolve_config("gclbt", "Computers", [{"scheduler": {"warmup_epochs": 5}}, {"epochs": 50}])
+    assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (50, 5)
