@@ -36,10 +36,10 @@ from pathlib import Path
 import torch
 
 from gclbt_plugin.benchmarking.scaling import sbm_graph
-from gclbt_plugin.cli.options import write_json_atomic
 from gclbt_plugin.evaluation import evaluate_embeddings, random_splits
 from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.experiment import environment, resolve_config
+from gclbt_plugin.files import write_json_atomic
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.training.minibatch import resolve_sampler, train_minibatch
 

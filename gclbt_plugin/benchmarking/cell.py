@@ -196,7 +196,7 @@ def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m gclbt_plugin.benchmarking.cell OUT_FILE`` with the plan as JSON on stdin."""
-    from gclbt_plugin.cli.options import write_json_atomic
+    from gclbt_plugin.files import write_json_atomic
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:

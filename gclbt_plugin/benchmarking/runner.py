@@ -241,10 +241,9 @@ def run_suite(
     Returns:
         list of CellOutcome, in suite order.
     """
-    from tqdm.auto import tqdm
-
-    from gclbt_plugin.cli.options import write_json_atomic
+    from gclbt_plugin._progress import progress_bar
     from gclbt_plugin.data import available_offline
+    from gclbt_plugin.files import write_json_atomic
 
     if cell_timeout is not None and cell_timeout <= 0:
         raise ValueError(f"cell_timeout must be positive seconds or None, got {cell_timeout!r}")
@@ -257,7 +256,7 @@ def run_suite(
         out / "suite.json",
     )
     outcomes: list[CellOutcome] = []
-    bar = tqdm(cells, desc=f"bench {suite.name}", unit="cell", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(cells, desc=f"bench {suite.name}", unit="cell", disable=not progress)
     say = (lambda text: bar.write(text) if progress else log(text)) if log else (lambda text: None)
     for cell in bar:
         bar.set_postfix_str(cell.id)

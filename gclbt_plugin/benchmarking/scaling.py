@@ -340,7 +340,7 @@ def run_scaling(
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if memory_limit_mb is None:
         memory_limit_mb = _default_memory_limit_mb(device)
-    from gclbt_plugin.cli.options import write_json_atomic
+    from gclbt_plugin.files import write_json_atomic
 
     out = Path(out_dir)
     records: list[dict[str, Any]] = []
@@ -495,7 +495,7 @@ def write_scaling_report(records: list[dict[str, Any]], out_dir: str | os.PathLi
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m gclbt_plugin.benchmarking.scaling OUT_FILE`` with a PointSpec as JSON on stdin."""
-    from gclbt_plugin.cli.options import write_json_atomic
+    from gclbt_plugin.files import write_json_atomic
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
