@@ -8,7 +8,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gclbt_plugin._validation import check_choice, check_probability
+from gclbt_plugin._validation import (
+    check_choice,
+    check_edge_index,
+    check_features,
+    check_probability,
+    tensor_identity,
+)
 from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.functional.adaptive import (
     AGGREGATIONS,
@@ -25,15 +31,6 @@ from gclbt_plugin.functional.dropping import (
     undirected_keep_mask,
 )
 from gclbt_plugin.graph import Graph
-
-
-def _identity_key(tensor: Tensor) -> tuple:
-    """What identifies a tensor's current contents without reading them."""
-    if tensor.is_sparse:
-        pointer: Any = (tensor._indices().data_ptr(), tensor._values().data_ptr())
-    else:
-        pointer = tensor.data_ptr()
-    return (pointer, tuple(tensor.shape), tensor.dtype, tensor.device, tensor._version)
 
 
 class _GraphCache:
@@ -53,7 +50,7 @@ class _GraphCache:
         self._value: Any = None
 
     def get(self, tensors: tuple[Tensor, ...], extra: tuple = ()) -> Any:
-        key = tuple(_identity_key(t) for t in tensors) + extra
+        key = tuple(tensor_identity(t) for t in tensors) + extra
         if self._key != key or len(self._refs) != len(tensors):
             return None
         if any(ref() is not t for ref, t in zip(self._refs, tensors, strict=True)):
@@ -62,7 +59,7 @@ class _GraphCache:
 
     def put(self, tensors: tuple[Tensor, ...], extra: tuple, value: Any) -> Any:
         self._refs = tuple(weakref.ref(t) for t in tensors)
-        self._key = tuple(_identity_key(t) for t in tensors) + extra
+        self._key = tuple(tensor_identity(t) for t in tensors) + extra
         self._value = value
         return value
 
@@ -190,6 +187,7 @@ class AdaptiveEdgeDropping(_Adaptive):
         state = self._cache.get((edge_index,), (num_nodes,))
         if state is not None:
             return state
+        check_edge_index(edge_index, num_nodes)
         centrality = node_centrality(self.centrality, edge_index, num_nodes)
         probability = edge_drop_probability(
             edge_index, centrality, self.p, self.threshold, self.aggregation
@@ -202,7 +200,12 @@ class AdaptiveEdgeDropping(_Adaptive):
         return self._cache.put((edge_index,), (num_nodes,), state)
 
     def drop_probability(self, edge_index: Tensor, num_nodes: int) -> Tensor:
-        """Each edge's ``[E]`` float32 drop probability (pair-averaged if undirected), cached."""
+        """Each edge's ``[E]`` float32 drop probability (pair-averaged if undirected), cached.
+
+        Raises:
+            TypeError, ValueError: ``edge_index`` is not an integer ``[2, E]`` tensor with ids in
+                ``[0, num_nodes)`` (checked once per graph).
+        """
         probability, pair, _ = self._state(edge_index, num_nodes)
         return probability if pair is None else probability[pair]
 
@@ -303,10 +306,18 @@ class AdaptiveFeatureMasking(_Adaptive):
         self.dense = dense
 
     def mask_probability(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        """The ``[F]`` float32 probability that each feature dimension is masked (cached)."""
+        """The ``[F]`` float32 probability that each feature dimension is masked (cached).
+
+        Raises:
+            TypeError, ValueError: ``x`` is not a 2-D ``[N, F]`` tensor without NaN, or
+                ``edge_index`` not an integer ``[2, E]`` tensor with ids in ``[0, N)`` (checked
+                once per graph).
+        """
         probability = self._cache.get((x, edge_index))
         if probability is not None:
             return probability
+        check_features(x)
+        check_edge_index(edge_index, x.size(0))
         centrality = node_centrality(self.centrality, edge_index, x.size(0))
         probability = feature_mask_probability(x, centrality, self.p, self.threshold, self.dense)
         return self._cache.put((x, edge_index), (), probability)

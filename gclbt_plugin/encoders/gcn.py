@@ -12,7 +12,7 @@ from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_torch_csr_tensor
 
-from gclbt_plugin._validation import check_choice, check_positive_int, check_probability
+from gclbt_plugin._validation import check_choice, check_graph, check_positive_int, check_probability
 from gclbt_plugin.encoders.mlp import ACTIVATIONS, make_activation
 
 
@@ -173,6 +173,7 @@ class GCN(nn.Module):
             raise ValueError(
                 f"x must have shape [N, in_channels={self.in_channels}], got {list(x.shape)}"
             )
+        check_graph(x, edge_index, edge_weight)
         edge_index, edge_weight = self._normalised_adjacency(
             edge_index, edge_weight, x.size(0), x.dtype
         )
@@ -225,6 +226,7 @@ class GCN(nn.Module):
             raise ValueError(
                 f"x must have shape [N, in_channels={self.in_channels}], got {list(x.shape)}"
             )
+        check_graph(x, edge_index, edge_weight)
         was_training = self.training
         self.eval()
         try:

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
 
-from gclbt_plugin._validation import check_choice, check_probability
+from gclbt_plugin._validation import check_choice, check_features, check_probability
 
 AGGREGATIONS = ("sink", "source", "mean")
 """How an edge's log-importance is taken from its endpoints (GCA's ``aggr``)."""
@@ -147,9 +147,15 @@ def feature_importance(x: Tensor, centrality: Tensor, dense: bool | None = None)
 
     Raises:
         TypeError: if ``dense`` is not a bool or None.
+        ValueError: if ``x`` is not 2-D or holds NaN, or ``centrality`` is not ``[N]``.
     """
     if dense is not None and not isinstance(dense, bool):
         raise TypeError(f"dense must be True, False or None, got {dense!r}")
+    check_features(x)
+    if centrality.dim() != 1 or centrality.numel() != x.size(0):
+        raise ValueError(
+            f"centrality must have shape [N] = [{x.size(0)}] (one value per row of x), got {list(centrality.shape)}"
+        )
     if dense is None:
         dense = not x.is_sparse
     centrality = centrality.to(torch.float64)

@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components as _scipy_components
 from torch import Tensor
 from torch_geometric.utils import degree, scatter, to_undirected
 
-from gclbt_plugin._validation import check_choice, check_positive, check_positive_int
+from gclbt_plugin._validation import check_choice, check_edge_index, check_positive, check_positive_int
 
 
 def degree_centrality(edge_index: Tensor, num_nodes: int) -> Tensor:
@@ -199,7 +199,11 @@ def node_centrality(name: str, edge_index: Tensor, num_nodes: int) -> Tensor:
         Tensor: ``[N]`` float64 centralities.
 
     Raises:
-        ValueError: if ``name`` is unknown.
+        ValueError: if ``name`` is unknown, or ``edge_index`` is not an integer ``[2, E]`` tensor
+            with ids in ``[0, num_nodes)``.
     """
     check_choice("centrality", name, CENTRALITIES)
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
+        raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
+    check_edge_index(edge_index, num_nodes)
     return CENTRALITIES[name](edge_index, num_nodes)

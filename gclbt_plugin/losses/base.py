@@ -26,8 +26,12 @@ class Loss(nn.Module):
 
 
 def check_pair(h1: Tensor, h2: Tensor) -> None:
-    """Check that two views' embeddings are ``[N, d]`` tensors of the same shape."""
+    """Check that two views' embeddings are ``[N, d]`` tensors of the same shape with ``d >= 1``."""
     if h1.dim() != 2 or h2.dim() != 2:
         raise ValueError(f"h1 and h2 must be 2-D [N, d], got shapes {list(h1.shape)} and {list(h2.shape)}")
     if h1.shape != h2.shape:
         raise ValueError(f"h1 and h2 must have the same shape, got {list(h1.shape)} and {list(h2.shape)}")
+    if h1.size(1) == 0:
+        raise ValueError(
+            f"h1 and h2 must have at least one embedding dimension (d >= 1), got shape {list(h1.shape)}"
+        )

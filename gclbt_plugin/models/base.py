@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor, nn
 
+from gclbt_plugin._validation import check_graph, mark_checked
 from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.graph import Graph
 
@@ -33,9 +34,20 @@ class ContrastModel(nn.Module, ABC):
         self.augmentor2 = augmentor2
 
     def views(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> tuple[Graph, Graph]:
-        """The two augmented views of the input graph (inputs are not validated again)."""
+        """The two augmented views of the input graph.
+
+        The input is checked (:func:`~gclbt_plugin._validation.check_graph`, once per graph);
+        the views, derived from it, are recorded as checked so the encoder does not check them.
+
+        Raises:
+            TypeError, ValueError: a malformed graph, naming ``x``, ``edge_index`` or ``edge_weight``.
+        """
+        check_graph(x, edge_index, edge_weight)
         g = Graph(x, edge_index, edge_weight)
-        return self.augmentor1.augment(g), self.augmentor2.augment(g)
+        views = self.augmentor1.augment(g), self.augmentor2.augment(g)
+        for view in views:
+            mark_checked(*view.unfold())
+        return views
 
     @abstractmethod
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
@@ -43,7 +55,12 @@ class ContrastModel(nn.Module, ABC):
 
     @torch.no_grad()
     def embed(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        """Node representations ``[N, d]`` of the clean graph, for evaluation (eval mode, no grad)."""
+        """Node representations ``[N, d]`` of the clean graph, for evaluation (eval mode, no grad).
+
+        Raises:
+            TypeError, ValueError: a malformed graph, naming ``x``, ``edge_index`` or ``edge_weight``.
+        """
+        check_graph(x, edge_index, edge_weight)
         was_training = self.training
         self.eval()
         try:
