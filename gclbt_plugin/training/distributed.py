@@ -94,6 +94,7 @@ def train_distributed(
     fingerprint: str = "",
     progress: bool = True,
     callback: Callable[[int, ContrastModel, float], None] | None = None,
+    checkpoint_minutes: float | None = None,
 ) -> MiniBatchTrainResult:
     """Train ``model`` data-parallel over the initialised default process group.
 
@@ -109,8 +110,9 @@ def train_distributed(
         batch_size (int, optional): seed nodes per batch *per rank*; ``None`` trains full-graph
             (one step per epoch, each rank's loss on its share). (default: ``None``)
         sampler, num_neighbors: as :func:`~gclbt_plugin.training.minibatch.train_minibatch`.
-        scheduler, generator, checkpoint_path, checkpoint_every, fingerprint, progress,
-        callback: as :func:`~gclbt_plugin.training.train` (the callback runs on every rank).
+        scheduler, generator, checkpoint_path, checkpoint_every, checkpoint_minutes, fingerprint,
+        progress, callback: as :func:`~gclbt_plugin.training.train` (the callback runs on every
+        rank; SIGINT / SIGTERM are not deferred to the end of the epoch).
 
     Returns:
         MiniBatchTrainResult: this rank's view of the run (the Barlow Twins loss is global).
@@ -162,6 +164,9 @@ def train_distributed(
         callback=callback,
         loss_scale=scale,
         writes_checkpoints=rank == 0,
+        checkpoint_minutes=checkpoint_minutes,
+        # Ranks could see a signal in different epochs and stop out of step: signals act at once.
+        handle_signals=False,
     )
 
 
@@ -193,14 +198,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``torchrun`` entry point (reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*``)."""
     # Imported here: the experiment pipeline sits above the training layer.
-    from gclbt_plugin.cli.options import parse_assignment, write_json_atomic
+    from gclbt_plugin.cli.options import parse_assignment
     from gclbt_plugin.data import load_dataset
+    from gclbt_plugin.errors import UsageError
     from gclbt_plugin.experiment import run_experiment
+    from gclbt_plugin.files import check_output_file, write_json_atomic
 
     args = build_parser().parse_args(argv)
     if args.epochs is not None and args.epochs <= 0:
         print(f"error: --epochs must be a positive integer, got {args.epochs}", file=sys.stderr)
         return 1
+    if args.output:
+        try:
+            check_output_file(args.output, "--output")
+        except UsageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     backend = args.backend
     if backend == "auto":
         backend = "nccl" if torch.cuda.is_available() else "gloo"

@@ -25,6 +25,7 @@ contrast model (dual branch, bootstrap) trains unchanged on the seeds.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -36,16 +37,25 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from gclbt_plugin._validation import check_choice, check_graph, check_positive_int
+from gclbt_plugin._progress import progress_bar
+from gclbt_plugin._validation import check_choice, check_graph, check_positive, check_positive_int, mark_checked
 from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.models.base import ContrastModel
 from gclbt_plugin.training import checkpoint as ckpt
+from gclbt_plugin.training.interrupt import deferred_interrupts
 from gclbt_plugin.training.optim import build_optimizer, build_scheduler
-from gclbt_plugin.training.state import TrainingDivergedError, TrainResult, rng_state, set_rng_state
+from gclbt_plugin.training.state import (
+    TrainingDivergedError,
+    TrainingInterrupted,
+    TrainResult,
+    rng_state,
+    set_rng_state,
+)
 
 SAMPLERS = ("auto", "neighbor", "random-node")
+
+logger = logging.getLogger(__name__)
 
 #: Sampled in-neighbours per hop when ``num_neighbors`` is not given (one entry per encoder layer).
 DEFAULT_NUM_NEIGHBORS = 10
@@ -363,6 +373,12 @@ def _sampling_generator() -> torch.Generator:
     return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
 
 
+def _check_checkpoint_options(checkpoint_every: int, checkpoint_minutes: float | None) -> None:
+    check_positive_int("checkpoint_every", checkpoint_every)
+    if checkpoint_minutes is not None:
+        check_positive("checkpoint_minutes", checkpoint_minutes)
+
+
 def train_loop(
     model: ContrastModel,
     forward: nn.Module,
@@ -382,14 +398,24 @@ def train_loop(
     callback: Callable[[int, ContrastModel, float], None] | None,
     loss_scale: float = 1.0,
     writes_checkpoints: bool = True,
+    checkpoint_minutes: float | None = None,
+    handle_signals: bool = True,
 ) -> MiniBatchTrainResult:
     """The mini-batch loop shared by :func:`train_minibatch` and the distributed trainer.
 
     ``forward`` is ``model`` itself or its ``DistributedDataParallel`` wrapper; the loss is
     multiplied by ``loss_scale`` before ``backward`` (the reported loss is not).
+
+    Checkpoints (with ``checkpoint_path``): after every ``checkpoint_every``-th epoch, after the
+    first epoch that ends ``checkpoint_minutes`` or more after the last save, after the last
+    epoch, and -- with ``handle_signals`` -- after the epoch in which SIGINT or SIGTERM arrived,
+    which then raises :class:`~gclbt_plugin.training.state.TrainingInterrupted`. An existing
+    checkpoint is resumed from (logged as ``resumed from epoch E of FILE``); an unreadable one
+    falls back to the previous one, else to a fresh start, with a warning
+    (:func:`gclbt_plugin.training.checkpoint.load_latest`).
     """
     check_positive_int("epochs", epochs)
-    check_positive_int("checkpoint_every", checkpoint_every)
+    _check_checkpoint_options(checkpoint_every, checkpoint_minutes)
     check_graph(x, edge_index, edge_weight)
     opt = build_optimizer(optimizer, model.parameters())
     sched = build_scheduler(scheduler, opt, epochs)
@@ -398,11 +424,12 @@ def train_loop(
     device = x.device
 
     if checkpoint_path is not None:
-        state = ckpt.load(checkpoint_path, map_location=device)
-        if state is not None:
+        found = ckpt.load_latest(checkpoint_path, map_location=device, clean=writes_checkpoints)
+        if found is not None:
+            state, source = found
             if state.get("fingerprint", "") != fingerprint:
                 raise ValueError(
-                    f"checkpoint {os.fspath(checkpoint_path)!r} was written by a different configuration; "
+                    f"checkpoint {os.fspath(source)!r} was written by a different configuration; "
                     "remove it or pass another checkpoint path"
                 )
             model.load_state_dict(state["model"])
@@ -412,9 +439,14 @@ def train_loop(
             sampling.set_state(state["sampling"])
             result.losses = list(state["losses"])
             result.epochs = result.resumed_from = int(state["epoch"])
+            logger.info("resumed from epoch %d of %s", result.epochs, os.fspath(source))
+
+    saves = checkpoint_path is not None and writes_checkpoints
+    last_save = time.monotonic()
 
     def save(epoch: int) -> None:
-        if checkpoint_path is None or not writes_checkpoints:
+        nonlocal last_save
+        if not saves:
             return
         ckpt.atomic_save(
             {
@@ -429,6 +461,12 @@ def train_loop(
             },
             checkpoint_path,
         )
+        last_save = time.monotonic()
+
+    def due(epoch: int) -> bool:
+        if epoch % checkpoint_every == 0 or epoch == epochs:
+            return True
+        return checkpoint_minutes is not None and time.monotonic() - last_save >= 60.0 * checkpoint_minutes
 
     seed_rows = _SeedRows()
     # Plain full-batch training (every row is a seed) needs no hook, so any ContrastModel trains.
@@ -436,18 +474,19 @@ def train_loop(
     every_row = every_row and sampler.batch.seeds >= x.size(0)
     handle = None if every_row else _loss_module(model).register_forward_pre_hook(seed_rows)
     model.train()
-    bar = tqdm(
+    bar = progress_bar(
         range(result.epochs + 1, epochs + 1),
         total=epochs,
         initial=result.epochs,
         disable=not progress,
         desc=f"train ({sampler.name}, {len(sampler)} batches/epoch)",
         leave=False,
-        dynamic_ncols=True,
     )
     started = time.perf_counter()
     try:
-        with full_graph_augmentation(model, x, edge_index) as fitted:
+        with full_graph_augmentation(model, x, edge_index) as fitted, deferred_interrupts(
+            handle_signals and saves
+        ) as interrupted:
             for epoch in bar:
                 total, steps = 0.0, 0
                 for step, batch in enumerate(sampler.sample(sampling)):
@@ -456,6 +495,8 @@ def train_loop(
                     else:
                         batch_x = x.index_select(0, batch.node_ids.to(device))
                         batch_weight = None if edge_weight is None else edge_weight[batch.edge_ids.to(device)]
+                    batch_edges = batch.edge_index.to(device)
+                    mark_checked(batch_x, batch_edges, batch_weight)  # a sub-graph of the checked graph
                     edge_ids = None if batch.edge_ids is None else batch.edge_ids.to(device)
                     for augmentor in fitted:
                         augmentor.set_subgraph(edge_ids)
@@ -464,7 +505,7 @@ def train_loop(
                     if isinstance(seeds, int) and seeds >= batch_x.size(0):
                         seed_rows.seeds = None
                     opt.zero_grad(set_to_none=True)
-                    loss = forward(batch_x, batch.edge_index.to(device), batch_weight)
+                    loss = forward(batch_x, batch_edges, batch_weight)
                     value = float(loss.detach())
                     if not math.isfinite(value):
                         where = f" (batch {step + 1})" if len(sampler) > 1 else ""
@@ -483,10 +524,15 @@ def train_loop(
                 result.losses.append(value)
                 result.epochs = epoch
                 bar.set_postfix(loss=f"{value:.4f}")
-                if epoch % checkpoint_every == 0 or epoch == epochs:
+                saved = due(epoch)
+                if saved:
                     save(epoch)
                 if callback is not None:
                     callback(epoch, model, value)
+                if interrupted:
+                    if not saved:
+                        save(epoch)
+                    raise TrainingInterrupted(interrupted.signum, epoch, epochs, os.fspath(checkpoint_path))
     finally:
         if handle is not None:
             handle.remove()
@@ -513,6 +559,7 @@ def train_minibatch(
     fingerprint: str = "",
     progress: bool = True,
     callback: Callable[[int, ContrastModel, float], None] | None = None,
+    checkpoint_minutes: float | None = None,
 ) -> MiniBatchTrainResult:
     """Train ``model`` on mini-batches of seed nodes (one optimiser step per batch).
 
@@ -539,7 +586,8 @@ def train_minibatch(
             (default: ``[10] * encoder.num_layers``)
         scheduler (dict, optional): ``{warmup_epochs, cosine}``.
         generator (torch.Generator, optional): the augmenters' generator (saved in checkpoints).
-        checkpoint_path, checkpoint_every, fingerprint: as :func:`~gclbt_plugin.training.train`.
+        checkpoint_path, checkpoint_every, checkpoint_minutes, fingerprint: as
+            :func:`~gclbt_plugin.training.train`.
         progress (bool): progress bar. (default: ``True``)
         callback (callable, optional): ``callback(epoch, model, loss)`` after every epoch.
 
@@ -578,4 +626,5 @@ def train_minibatch(
         fingerprint=fingerprint,
         progress=progress,
         callback=callback,
+        checkpoint_minutes=checkpoint_minutes,
     )

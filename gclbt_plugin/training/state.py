@@ -12,6 +12,30 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training at the end of an epoch, after a checkpoint was saved.
+
+    Attributes:
+        signum: the signal received (``signal.SIGINT`` or ``signal.SIGTERM``).
+        epoch: the last completed epoch (the one saved).
+        epochs: the run's total epochs.
+        checkpoint_path: the checkpoint written.
+    """
+
+    def __init__(self, signum: int, epoch: int, epochs: int, checkpoint_path: str) -> None:
+        import signal
+
+        self.signum = int(signum)
+        self.epoch = epoch
+        self.epochs = epochs
+        self.checkpoint_path = checkpoint_path
+        name = signal.Signals(self.signum).name if self.signum in set(signal.Signals) else str(self.signum)
+        super().__init__(
+            f"interrupted by {name} after epoch {epoch} of {epochs}; checkpoint saved to {checkpoint_path} "
+            "(run the same command again to resume from it)"
+        )
+
+
 @dataclass
 class TrainResult:
     """What a training run did.
@@ -31,6 +55,7 @@ class TrainResult:
 
     @property
     def seconds_per_epoch(self) -> float:
+        """Seconds per epoch run by this process; NaN when every epoch came from a checkpoint."""
         run = self.epochs - self.resumed_from
         return self.seconds / run if run else float("nan")
 

@@ -35,6 +35,7 @@ def train(
     fingerprint: str = "",
     progress: bool = True,
     callback: Callable[[int, ContrastModel, float], None] | None = None,
+    checkpoint_minutes: float | None = None,
 ) -> TrainResult:
     """Train ``model`` full-batch for ``epochs`` epochs (one optimiser step per epoch).
 
@@ -52,16 +53,26 @@ def train(
         generator (torch.Generator, optional): the augmenters' generator, saved in checkpoints
             so that a resumed run draws the same views as an uninterrupted one.
         checkpoint_path (path, optional): where to write atomic checkpoints every
-            ``checkpoint_every`` epochs and at the end; an existing file is resumed from.
+            ``checkpoint_every`` epochs, every ``checkpoint_minutes`` and at the end; an existing
+            file is resumed from (logged as ``resumed from epoch E of FILE``), an unreadable one
+            falls back to the previous checkpoint or a fresh start with a warning. While training
+            with a checkpoint path, SIGINT / SIGTERM finish the epoch, save and raise
+            :class:`~gclbt_plugin.training.state.TrainingInterrupted`.
         checkpoint_every (int): epochs between checkpoints. (default: ``50``)
         fingerprint (str): identifies the configuration; resuming from a checkpoint written
             with another fingerprint raises ``ValueError``. (default: ``""``)
         progress (bool): show a progress bar with the loss. (default: ``True``)
         callback (callable, optional): ``callback(epoch, model, loss)`` after every epoch
             (1-based); it may raise (e.g. ``optuna.TrialPruned``) to stop the run.
+        checkpoint_minutes (float, optional): also save after the first epoch ending this many
+            minutes after the last save. (default: ``None``, by epochs only)
 
     Raises:
         TrainingDivergedError: the loss became NaN/inf (the message names the epoch).
+        TrainingInterrupted: SIGINT / SIGTERM arrived (with a checkpoint path); the checkpoint
+            of the last completed epoch was saved.
+        ValueError: bad ``epochs`` / ``checkpoint_every`` / ``checkpoint_minutes`` or graph, or a
+            checkpoint written by another configuration.
     """
     sampler = FullGraphSampler(edge_index, seeds=x.size(0))
     return train_loop(
@@ -80,4 +91,5 @@ def train(
         fingerprint=fingerprint,
         progress=progress,
         callback=callback,
+        checkpoint_minutes=checkpoint_minutes,
     )
