@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import platform
 import time
@@ -22,7 +23,7 @@ from torch_geometric.transforms import NormalizeFeatures
 
 from gclbt_plugin import __version__, registry
 from gclbt_plugin.data import load_dataset
-from gclbt_plugin.data.datasets import LoadedDataset, feature_density
+from gclbt_plugin.data.datasets import LoadedDataset, canonical_name, feature_density
 from gclbt_plugin.evaluation import DEFAULT_PROBE, PREPROCESSING, PROBES, evaluate_embeddings, make_splits
 from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
@@ -32,6 +33,7 @@ from gclbt_plugin.recipes.recipe import Recipe, merge_config
 from gclbt_plugin.training import resolve_device, train
 from gclbt_plugin.training.distributed import train_distributed
 from gclbt_plugin.training.minibatch import train_minibatch
+from gclbt_plugin.training.optim import build_optimizer, build_scheduler
 
 # Bag-of-words features below this density are fed to the encoder as a sparse matrix
 # (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
@@ -132,6 +134,31 @@ def check_run_options(config: dict[str, Any]) -> None:
             raise ValueError(f"evaluation.{key} must be one of {list(allowed)}, got {evaluation[key]!r}")
 
 
+#: Input width of the throw-away model :func:`check_config` builds (the real one is built per dataset).
+_PREFLIGHT_CHANNELS = 4
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Check a whole configuration before any data is loaded or any epoch is run.
+
+    The ``features`` and ``evaluation`` sections (:func:`check_run_options`), ``epochs``, and
+    every component: a small throw-away model is built from the configuration with its
+    optimiser and learning-rate schedule, so a bad key or value fails now, with a message that
+    starts with its key (``view1.edge.p must be in [0, 1], got 1.5``;
+    ``optimizer.learning_rate is not an option of the adamw optimizer ...; accepted keys: ...``).
+
+    Raises:
+        ValueError, TypeError, LookupError: the first problem found, naming its key.
+    """
+    check_run_options(config)
+    epochs = config.get("epochs", 100)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    model = build_model(config, _PREFLIGHT_CHANNELS)
+    optimizer = build_optimizer(config.get("optimizer", {"name": "adam", "lr": 1e-3}), model.parameters())
+    build_scheduler(config.get("scheduler"), optimizer, epochs)
+
+
 def normalize_features(data: Any) -> Any:
     """A copy of ``data`` whose rows of ``x`` sum to 1 (PyG's ``NormalizeFeatures``; zero rows stay 0)."""
     return NormalizeFeatures()(copy.copy(data))
@@ -158,6 +185,7 @@ class RunRecord:
     seconds_per_epoch: float
     final_loss: float
     probe: dict[str, Any]
+    resumed_from: int = 0
 
 
 @dataclass
@@ -195,10 +223,17 @@ class ExperimentResult:
             f"{self.method} on {self.dataset} ({self.protocol} split, {self.num_evaluations} evaluations): "
             f"test accuracy {self.test_mean:.2f} ± {self.test_std:.2f} % ({self.probe} probe), "
             f"val {self.val_mean:.2f} ± {self.val_std:.2f} %; {self.epochs} epochs, "
-            f"{self.seconds_per_epoch * 1000:.1f} ms/epoch on {self.device}"
+            f"{epoch_time_text(self.seconds_per_epoch)} on {self.device}"
             + (f" (mini-batch {self.batch_size}, sampler {self.sampler})" if self.batch_size else "")
             + (f" x {self.world_size} processes" if self.world_size > 1 else "")
         )
+
+
+def epoch_time_text(seconds_per_epoch: float | None) -> str:
+    """``"12.3 ms/epoch"``, or what happened when no epoch ran (every one came from a checkpoint)."""
+    if seconds_per_epoch is None or not math.isfinite(seconds_per_epoch):
+        return "no epoch run: restored from a finished checkpoint"
+    return f"{seconds_per_epoch * 1000:.1f} ms/epoch"
 
 
 def environment() -> dict[str, Any]:
@@ -263,6 +298,12 @@ def _periodic_probe(
     return callback
 
 
+def _seconds_per_epoch(runs: list[RunRecord]) -> float:
+    """Training seconds per epoch run in this call over all seeds (NaN when every epoch was restored)."""
+    ran = sum(r.epochs - r.resumed_from for r in runs)
+    return sum(r.seconds for r in runs) / ran if ran else float("nan")
+
+
 def run_experiment(
     method: str,
     dataset: str | LoadedDataset,
@@ -285,6 +326,8 @@ def run_experiment(
     sampler: str = "auto",
     num_neighbors: Sequence[int] | None = None,
     distributed: bool = False,
+    checkpoint_every: int = 50,
+    checkpoint_minutes: float | None = None,
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
@@ -301,6 +344,9 @@ def run_experiment(
         sparse_features (bool | "auto"): feed features as a sparse matrix; ``auto`` does so below
             5 % density. (default: ``"auto"``)
         checkpoint_dir (path, optional): per-seed checkpoints; an interrupted run resumes.
+        checkpoint_every (int): epochs between checkpoints. (default: ``50``)
+        checkpoint_minutes (float, optional): also checkpoint after the first epoch ending this
+            many minutes after the last checkpoint. (default: ``None``)
         progress (bool): progress bars. (default: ``True``)
         eval_every (int, optional): also probe every ``eval_every`` epochs on the first
             ``eval_splits`` splits and pass the result to ``on_evaluation(epoch, result)``
@@ -316,11 +362,19 @@ def run_experiment(
         distributed (bool): data-parallel training over the initialised ``torch.distributed``
             group (:func:`gclbt_plugin.training.distributed.train_distributed`); every rank
             calls this with the same arguments and gets the same result. (default: ``False``)
+
+    The configuration is checked (:func:`check_config`) before the dataset is loaded.
+
+    Raises:
+        ValueError, TypeError, LookupError: a bad argument or configuration key (named).
+        TrainingInterrupted: SIGINT / SIGTERM during training with ``checkpoint_dir`` (the
+            checkpoint was saved; the same call resumes from it).
     """
-    loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
+    name = dataset.name if isinstance(dataset, LoadedDataset) else canonical_name(dataset)
     if config is None:
-        config = resolve_config(method, loaded.name, overrides)
-    check_run_options(config)
+        config = resolve_config(method, name, overrides)
+    check_config(config)
+    loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
     protocol = protocol or default_protocol(loaded)
     torch_device = resolve_device(device)
     data = loaded.data
@@ -393,6 +447,8 @@ def run_experiment(
             fingerprint=training_fingerprint(config, loaded.name, seed, sparse, *scale_key),
             progress=progress,
             callback=callback,
+            checkpoint_every=checkpoint_every,
+            checkpoint_minutes=checkpoint_minutes,
             **scale_options,
         )
         used_sampler = getattr(trained, "sampler", None)
@@ -412,6 +468,7 @@ def run_experiment(
                 seconds_per_epoch=trained.seconds_per_epoch,
                 final_loss=trained.losses[-1],
                 probe=probe.to_dict(),
+                resumed_from=trained.resumed_from,
             )
         )
 
@@ -434,7 +491,7 @@ def run_experiment(
         num_evaluations=len(vals),
         epochs=epochs,
         seconds=total_seconds,
-        seconds_per_epoch=sum(r.seconds_per_epoch for r in runs) / len(runs),
+        seconds_per_epoch=_seconds_per_epoch(runs),
         device=str(torch_device),
         sparse_features=sparse,
         config=config,

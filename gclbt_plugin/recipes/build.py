@@ -23,6 +23,29 @@ from gclbt_plugin.models import BootstrapModel, ContrastModel, DualBranchModel
 VIEW_KEYS = ("view1", "view2")
 
 
+def at_key(key: str, error: Exception, keywords: Any = ()) -> Exception:
+    """``error`` re-raised under the configuration key ``key`` (same type, chained by the caller).
+
+    A message that starts with one of ``keywords`` (``"p must be in [0, 1], got 1.5"``) becomes
+    ``"view1.edge.p must be in [0, 1], got 1.5"``; any other becomes ``"view1.edge: <message>"``.
+    """
+    message = str(error)
+    first = message.split(" ", 1)[0]
+    text = f"{key}.{message}" if first in set(keywords) else f"{key}: {message}"
+    try:
+        return type(error)(text)
+    except Exception:  # an exception type with another constructor
+        return ValueError(text)
+
+
+def _create(kind: str, key: str, name: str, kwargs: dict[str, Any]) -> Any:
+    """``registry.create(kind, name, **kwargs)`` whose errors name the configuration key."""
+    try:
+        return registry.create(kind, name, **kwargs)
+    except (ValueError, TypeError, LookupError) as error:
+        raise at_key(key, error, kwargs) from error
+
+
 def _split_name(section: str, spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if not isinstance(spec, dict) or "name" not in spec:
         raise ValueError(f"config section {section!r} must be a mapping with a 'name' key, got {spec!r}")
@@ -55,7 +78,7 @@ def build_augmentor(section: str, view: dict[str, Any] | None, generator: torch.
         wants_generator = generator is not None and "generator" not in kwargs
         if wants_generator and _accepts(registry.get("augmentors", name), "generator"):
             kwargs["generator"] = generator
-        augmentors.append(registry.create("augmentors", name, **kwargs))
+        augmentors.append(_create("augmentors", f"{section}.{slot}", name, kwargs))
     return Compose(augmentors)
 
 
@@ -67,7 +90,9 @@ def build_head(section: str, spec: dict[str, Any], in_channels: int) -> nn.Modul
     try:
         return MLP(in_channels, **kwargs)
     except TypeError as error:
-        raise ValueError(f"config section {section!r}: {error}") from error
+        raise ValueError(str(at_key(section, error, kwargs))) from error
+    except ValueError as error:
+        raise at_key(section, error, kwargs) from error
 
 
 def build_model(config: dict[str, Any], in_channels: int, generator: torch.Generator | None = None) -> ContrastModel:
@@ -79,18 +104,20 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
         generator (torch.Generator, optional): passed to every augmenter that accepts one.
 
     Raises:
-        ValueError: a section is missing or malformed; registry errors for unknown names.
+        ValueError, TypeError: a section is missing or malformed, or a component rejects its
+            keywords; the message starts with the key (``view1.edge.p must be in [0, 1], ...``).
+        LookupError: an unknown component name (the registry's error, under its key).
     """
     for section in ("encoder", "loss", *VIEW_KEYS):
         if section not in config:
             raise ValueError(f"config has no {section!r} section; present: {sorted(config)}")
     encoder_name, encoder_kwargs = _split_name("encoder", config["encoder"])
-    encoder = registry.create("encoders", encoder_name, in_channels=in_channels, **encoder_kwargs)
+    encoder = _create("encoders", "encoder", encoder_name, {"in_channels": in_channels, **encoder_kwargs})
     out_channels = getattr(encoder, "out_channels", None)
     if not isinstance(out_channels, int):
         raise TypeError(f"encoder {encoder_name!r} must expose an integer attribute out_channels")
     loss_name, loss_kwargs = _split_name("loss", config["loss"])
-    loss = registry.create("losses", loss_name, **loss_kwargs)
+    loss = _create("losses", "loss", loss_name, loss_kwargs)
     augmentor1 = build_augmentor("view1", config["view1"], generator)
     augmentor2 = build_augmentor("view2", config["view2"], generator)
     if getattr(loss, "requires_target_network", False):
