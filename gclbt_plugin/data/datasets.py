@@ -303,10 +303,34 @@ def _files_under(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else set()
 
 
+def _folders_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_dir()} if folder.is_dir() else set()
+
+
+def _remove_empty_folders(folders: set[Path]) -> None:
+    """``rmdir`` each of ``folders`` that is empty, deepest first (others are left alone)."""
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another process's files) or already gone
+            pass
+
+
+def _missing_folders(folder: Path) -> set[Path]:
+    """``folder`` and its ancestors that do not exist yet (what ``mkdir(parents=True)`` creates)."""
+    missing = set()
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        missing.add(folder)
+        folder = folder.parent
+    return missing
+
+
 def _build_with_download(spec: _Spec, cache: Path, mirror_dir: Path | None) -> Data:
     """Let PyG download and build; turn a failed download into DatasetUnavailableError."""
     dest = cache / spec.folder
     before = _files_under(dest)
+    folders_before = _folders_under(dest)
     previous_timeout = socket.getdefaulttimeout()
     # urllib (PyG's download_url) has no timeout of its own: bound it so offline fails fast.
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
@@ -319,6 +343,7 @@ def _build_with_download(spec: _Spec, cache: Path, mirror_dir: Path | None) -> D
             raise  # the raw files arrived: this is a processing error, not a download error
         for leftover in _files_under(dest) - before:  # never leave half-downloaded files behind
             leftover.unlink(missing_ok=True)
+        _remove_empty_folders(_folders_under(dest) - folders_before)  # nor an empty raw/
         raise _unavailable(spec, cache, mirror_dir, exc) from exc
     finally:
         socket.setdefaulttimeout(previous_timeout)
@@ -405,11 +430,20 @@ def load_dataset(
     mirror_dir = None if mirror_root is None else mirror_root / spec.folder
     # PyG processes raw files into processed/ non-atomically: one process at a time per dataset
     # (several `gclbt tune` workers may start on a new cache together).
+    created = _missing_folders(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    with open(dest / ".gclbt.lock", "w") as lock:
+    lock_path = dest / ".gclbt.lock"
+    lock_existed = lock_path.exists()
+    with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             data, source = _load_locked(spec, cache, dest, mirror_dir)
+        except DatasetUnavailableError:
+            # Nothing was found: leave the cache as it was (no empty dataset folder, no lock file).
+            if not lock_existed and created:
+                lock_path.unlink(missing_ok=True)
+            _remove_empty_folders(created)
+            raise
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
