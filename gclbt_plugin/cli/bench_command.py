@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gclbt_plugin.cli.options import add_data_options, add_device_option, add_probe_option
+from gclbt_plugin.cli.options import add_data_options, add_device_option, add_probe_option, check_data_options
+from gclbt_plugin.errors import UsageError
+from gclbt_plugin.files import check_output_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,13 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from gclbt_plugin.benchmarking.report import write_report
-    from gclbt_plugin.cli.main import UsageError
-
     if not args.path:
         raise UsageError("bench report needs the results folder: gclbt bench report DIR [--out DIR]")
     if not Path(args.path).is_dir():
         raise UsageError(f"results folder {args.path!r} does not exist")
-    out = Path(args.out or args.path)
+    out = check_output_dir(args.out or args.path, "--out" if args.out else "the results folder")
     report = write_report(args.path, out, published=args.published, plots=not args.no_plots)
     print(f"{len(report.ok_rows())} results, {len(report.not_run())} not run, {len(report.unreadable)} unreadable "
           f"files; report written to {out / 'results.md'}")
@@ -84,10 +84,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _scaling(args: argparse.Namespace) -> int:
     from gclbt_plugin.benchmarking.scaling import DEFAULT_SIZES, VARIANTS, run_scaling, write_scaling_report
-    from gclbt_plugin.cli.main import UsageError
-
     if not args.out:
         raise UsageError("bench scaling needs --out DIR")
+    check_output_dir(args.out, "--out")
     methods = args.methods or list(VARIANTS)
     unknown = [m for m in methods if m not in VARIANTS]
     if unknown:
@@ -112,8 +111,6 @@ def _suite(args: argparse.Namespace) -> int:
     from gclbt_plugin.benchmarking.report import write_report
     from gclbt_plugin.benchmarking.runner import run_suite
     from gclbt_plugin.benchmarking.suite import load_suite
-    from gclbt_plugin.cli.main import UsageError
-
     if args.path:
         raise UsageError(f"unexpected argument {args.path!r}; did you mean --out {args.path}?")
     if args.max_epochs is not None and args.max_epochs <= 0:
@@ -127,6 +124,8 @@ def _suite(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise UsageError("--out DIR is required (where cell results and the report go)")
+    check_output_dir(args.out, "--out")
+    check_data_options(args)
     outcomes = run_suite(
         suite,
         args.out,

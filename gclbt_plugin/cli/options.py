@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gclbt_plugin.errors import UsageError
 from gclbt_plugin.evaluation import DEFAULT_PROBE, PROBES
+from gclbt_plugin.files import (
+    check_output_dir,
+    write_json_atomic,  # noqa: F401  (re-exported for scripts)
+)
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,57 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="read-only folder of raw dataset files in PyG's layout, copied into the cache "
         "before PyG would download (default: $GCLBT_DATA_MIRROR)",
     )
+
+
+def check_data_options(args: argparse.Namespace) -> None:
+    """Before any work: the dataset cache must be writable; a mirror that is not a folder is reported.
+
+    Raises:
+        UsageError: the cache (``--data-cache``, ``$GCLBT_DATA_CACHE`` or the default) cannot be
+            written.
+
+    Warns:
+        UserWarning: ``--data-mirror`` (or ``$GCLBT_DATA_MIRROR``) is not a folder, so it is ignored.
+    """
+    from gclbt_plugin.data.datasets import ENV_CACHE, ENV_MIRROR, resolve_cache_dir
+
+    if args.data_cache:
+        cache_flag = "--data-cache"
+    elif os.environ.get(ENV_CACHE):
+        cache_flag = f"${ENV_CACHE}"
+    else:
+        cache_flag = "the default dataset cache (set --data-cache)"
+    check_output_dir(resolve_cache_dir(args.data_cache), cache_flag)
+    mirror = args.data_mirror or os.environ.get(ENV_MIRROR)
+    if mirror and not Path(mirror).expanduser().is_dir():
+        flag = "--data-mirror" if args.data_mirror else f"${ENV_MIRROR}"
+        warnings.warn(
+            f"{flag} {mirror!r} is not a folder and is ignored: datasets come from the cache, else are downloaded",
+            stacklevel=2,
+        )
+
+
+def check_method_dataset(args: argparse.Namespace, method: str, dataset: str) -> str:
+    """Check the method and dataset names before any work; return the dataset's canonical name.
+
+    Raises:
+        UsageError: an unknown name, naming ``--method`` / ``--dataset`` (or the ``--config`` key).
+    """
+    from gclbt_plugin import registry
+    from gclbt_plugin.data.datasets import canonical_name, dataset_names
+
+    method_flag = "--method" if args.method else f"method (in --config {args.config})"
+    dataset_flag = "--dataset" if args.dataset else f"dataset (in --config {args.config})"
+    try:
+        registry.default_registry().find("methods", method)
+    except LookupError as error:
+        raise UsageError(f"{method_flag}: {error}") from error
+    try:
+        return canonical_name(dataset)
+    except (TypeError, ValueError) as error:
+        raise UsageError(
+            f"{dataset_flag} must be one of {dataset_names()} (case-insensitive), got {dataset!r}"
+        ) from error
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +109,11 @@ def parse_assignment(text: str) -> dict[str, Any]:
     path = [part for part in key.strip().split(".") if part]
     if not path:
         raise ValueError(f"--set expects a non-empty KEY, got {text!r}")
-    value: Any = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value: Any = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(f"--set {key.strip()}: the value {raw!r} is not valid YAML ({reason})") from error
     for part in reversed(path):
         value = {part: value}
     return value
@@ -82,8 +141,6 @@ def method_dataset_overrides(
     The file may name ``method:`` and ``dataset:`` (the flags win); it is applied first, then each
     ``--set`` in order, then ``--epochs``.
     """
-    from gclbt_plugin.cli.main import UsageError
-
     file_config = read_config_file(args.config) if args.config else {}
     method = args.method or file_config.get("method")
     dataset = args.dataset or file_config.get("dataset")
@@ -97,18 +154,3 @@ def method_dataset_overrides(
     if getattr(args, "probe", None) is not None:
         overrides.append({"evaluation": {"probe": args.probe}})
     return method, dataset, overrides
-
-
-def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=2, sort_keys=False, default=str)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

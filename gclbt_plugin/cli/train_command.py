@@ -9,9 +9,12 @@ from gclbt_plugin.cli.options import (
     add_data_options,
     add_device_option,
     add_probe_option,
+    check_data_options,
+    check_method_dataset,
     method_dataset_overrides,
-    write_json_atomic,
 )
+from gclbt_plugin.errors import UsageError
+from gclbt_plugin.files import check_output_dir, check_output_file, write_fallback_json, write_json_atomic
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +72,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="K",
         help="neighbours sampled per hop with --sampler neighbor, one per encoder layer (default: 10 each; -1: all)",
     )
-    parser.add_argument("--checkpoint-dir", metavar="DIR", help="write checkpoints here and resume from them")
+    checkpoints = parser.add_argument_group("checkpoints")
+    checkpoints.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="write checkpoints here and resume from them; Ctrl-C or SIGTERM then saves the current epoch "
+        "before exiting",
+    )
+    checkpoints.add_argument(
+        "--checkpoint-every", type=int, default=50, metavar="N", help="epochs between checkpoints (default: 50)"
+    )
+    checkpoints.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        metavar="M",
+        help="also checkpoint after the first epoch ending M minutes after the last checkpoint (default: off)",
+    )
     parser.add_argument("--output", metavar="FILE", help="results JSON (default: results/<method>-<dataset>.json)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_probe_option(parser)
@@ -78,18 +96,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_options(args: argparse.Namespace, method: str, dataset: str) -> Path:
+    """Every check that needs no data, before any work; returns the output path.
+
+    Raises:
+        UsageError: naming the flag (or configuration key) at fault.
+    """
+    if args.batch_size is not None and args.batch_size < 2:
+        raise UsageError(f"--batch-size must be an integer >= 2, got {args.batch_size}")
+    if (args.sampler != "auto" or args.num_neighbors) and args.batch_size is None:
+        raise UsageError("--sampler and --num-neighbors need --batch-size")
+    if args.checkpoint_every <= 0:
+        raise UsageError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
+    if args.checkpoint_minutes is not None and not args.checkpoint_minutes > 0:
+        raise UsageError(f"--checkpoint-minutes must be a positive number, got {args.checkpoint_minutes}")
+    if args.num_splits < 1:
+        raise UsageError(f"--num-splits must be a positive integer, got {args.num_splits}")
+    name = check_method_dataset(args, method, dataset)
+    output = check_output_file(args.output or f"results/{method}-{name}.json", "--output")
+    if args.checkpoint_dir:
+        check_output_dir(args.checkpoint_dir, "--checkpoint-dir")
+    check_data_options(args)
+    return output
+
+
 def run(args: argparse.Namespace) -> int:
-    from gclbt_plugin.cli.main import UsageError
     from gclbt_plugin.experiment import run_experiment
 
     method, dataset, overrides = method_dataset_overrides(args)
     if not method or not dataset:
         raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
     sparse = {"auto": "auto", "on": True, "off": False}[args.sparse_features]
-    if args.batch_size is not None and args.batch_size < 2:
-        raise UsageError(f"--batch-size must be an integer >= 2, got {args.batch_size}")
-    if (args.sampler != "auto" or args.num_neighbors) and args.batch_size is None:
-        raise UsageError("--sampler and --num-neighbors need --batch-size")
+    output = _check_options(args, method, dataset)
     result = run_experiment(
         method,
         dataset,
@@ -102,19 +140,36 @@ def run(args: argparse.Namespace) -> int:
         data_mirror=args.data_mirror,
         sparse_features=sparse,
         checkpoint_dir=args.checkpoint_dir,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_minutes=args.checkpoint_minutes,
         progress=not args.no_progress,
         batch_size=args.batch_size,
         sampler=args.sampler,
         num_neighbors=args.num_neighbors,
     )
-    output = Path(args.output or f"results/{method}-{result.dataset}.json")
-    write_json_atomic(result.to_dict(), output)
-    print(format_table(result))
+    print(format_table(result), flush=True)  # first: the accuracy is shown even if the file cannot be written
+    record = result.to_dict()
+    try:
+        write_json_atomic(record, output)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        try:
+            fallback = write_fallback_json(record, output.name)
+        except OSError as second:
+            raise UsageError(
+                f"--output {str(output)!r} could not be written ({reason}), nor a fallback file "
+                f"({second.strerror or second}); the accuracy is printed above"
+            ) from error
+        raise UsageError(
+            f"--output {str(output)!r} could not be written ({reason}); the result was saved to {fallback} instead"
+        ) from error
     print(f"results written to {output}")
     return 0
 
 
 def format_table(result) -> str:
+    from gclbt_plugin.experiment import epoch_time_text
+
     rows = [
         ("method", result.method),
         ("dataset", result.dataset),
@@ -124,7 +179,7 @@ def format_table(result) -> str:
         ("epochs", f"{result.epochs} (warm-up {result.schedule.get('warmup_epochs', 0)}"
                    f"{', cosine decay' if result.schedule.get('cosine') else ''})"),
         ("features", "rows normalised (NormalizeFeatures)" if result.features_normalized else "raw"),
-        ("time", f"{result.seconds:.1f} s ({result.seconds_per_epoch * 1000:.1f} ms/epoch)"),
+        ("time", f"{result.seconds:.1f} s ({epoch_time_text(result.seconds_per_epoch)})"),
         ("device", result.device + (", sparse features" if result.sparse_features else "")),
     ]
     if getattr(result, "batch_size", None):

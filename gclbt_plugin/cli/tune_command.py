@@ -14,7 +14,16 @@ import os
 import warnings
 from pathlib import Path
 
-from gclbt_plugin.cli.options import add_data_options, add_device_option, add_probe_option, method_dataset_overrides
+from gclbt_plugin.cli.options import (
+    add_data_options,
+    add_device_option,
+    add_probe_option,
+    check_data_options,
+    check_method_dataset,
+    method_dataset_overrides,
+)
+from gclbt_plugin.errors import UsageError
+from gclbt_plugin.files import check_output_dir, check_output_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -112,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     import optuna
     from optuna.exceptions import ExperimentalWarning
 
-    from gclbt_plugin.cli.main import UsageError
     from gclbt_plugin.tuning.study import (
         default_study_name,
         hide_password,
@@ -129,9 +137,14 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("num_splits", "eval_splits", "report_splits"):
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be a positive integer, got {getattr(args, flag)}")
-    for flag in ("n_trials", "max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
+    for flag in ("max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
         if getattr(args, flag) < 0:
             raise UsageError(f"--{flag.replace('_', '-')} must be a non-negative integer, got {getattr(args, flag)}")
+    if args.action != "report" and args.n_trials < 1:
+        raise UsageError(
+            f"--n-trials must be a positive integer, got {args.n_trials} (to look at an existing study without "
+            "running trials, use 'gclbt tune report')"
+        )
     method, dataset, overrides = method_dataset_overrides(args)
     storage_url = resolve_storage_url(args.storage)
     heartbeat = args.heartbeat_interval or None
@@ -139,11 +152,18 @@ def run(args: argparse.Namespace) -> int:
         study_name = args.study_name or (method and dataset and default_study_name(method, dataset))
         if not study_name:
             raise UsageError("gclbt tune report needs --study-name (or --method and --dataset)")
+        _check_storage(args, storage_url, study_name=study_name)
+        _check_report_dir(args, study_name)
         study = open_study(study_name, storage_url, create=False, heartbeat_interval=heartbeat)
         return _report(args, study)
 
     if not method or not dataset:
         raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
+    name = check_method_dataset(args, method, dataset)
+    _check_storage(args, storage_url)
+    check_data_options(args)
+    if args.report:
+        _check_report_dir(args, args.study_name or default_study_name(method, name))
     quiet = args.quiet
     study = tune(
         method,
@@ -187,6 +207,30 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         return _report(args, study)
     return 0
+
+
+def _check_storage(args: argparse.Namespace, url: str, *, study_name: str | None = None) -> None:
+    """A SQLite storage file must be creatable (a new study) or, for the report of ``study_name``,
+    exist; checked before any work, so that no empty database file is left behind."""
+    from gclbt_plugin.tuning.study import STORAGE_ENV, sqlite_file
+
+    path = sqlite_file(url)
+    if path is None:
+        return
+    flag = "--storage"
+    if not args.storage:
+        flag = f"${STORAGE_ENV}" if os.environ.get(STORAGE_ENV) else "the default --storage"
+    if study_name is None:
+        check_output_file(path, flag)
+    elif not path.is_file():
+        raise UsageError(
+            f"{flag} {url!r} holds no study named {study_name!r}: the database file {os.fspath(path)!r} "
+            "does not exist"
+        )
+
+
+def _check_report_dir(args: argparse.Namespace, study_name: str) -> None:
+    check_output_dir(Path(args.output_dir or Path("tuning") / study_name), "--output-dir")
 
 
 def _report(args: argparse.Namespace, study) -> int:

@@ -33,6 +33,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -43,6 +44,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
+from gclbt_plugin._progress import progress_bar
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
@@ -75,6 +77,19 @@ COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 def resolve_storage_url(storage: str | None = None) -> str:
     """``storage``, else ``$OPTUNA_STORAGE``, else :data:`DEFAULT_STORAGE`."""
     return storage or os.environ.get(STORAGE_ENV) or DEFAULT_STORAGE
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a ``sqlite:///FILE`` storage URL; ``None`` for other or in-memory URLs."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception:  # not a URL: make_storage reports it
+        return None
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def hide_password(url: str) -> str:
@@ -375,7 +390,7 @@ class StudyProgress:
 
     def __init__(self, study: optuna.Study, n_trials: int) -> None:
         finished = count_trials(study, (TrialState.COMPLETE, TrialState.PRUNED))
-        self.bar = tqdm(total=n_trials, initial=min(finished, n_trials), desc=study.study_name, unit="trial")
+        self.bar = progress_bar(total=n_trials, initial=min(finished, n_trials), desc=study.study_name, unit="trial")
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         finished = count_trials(study, (TrialState.COMPLETE, TrialState.PRUNED))
