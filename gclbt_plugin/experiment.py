@@ -93,7 +93,8 @@ def resolve_config(
     scheduler = config.get("scheduler")
     warmup = scheduler.get("warmup_epochs", 0) if isinstance(scheduler, dict) else 0
     epochs = config.get("epochs")
-    if warmup and isinstance(epochs, int) and isinstance(written_for, int):
+    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (warmup, epochs, written_for))
+    if warmup and numbers:  # other values: check_config names them
         if not pinned and epochs != written_for:
             # at least 1 epoch, and shorter than the run (a 1-epoch run has none)
             warmup = scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / written_for)))

@@ -151,6 +151,25 @@ def test_load_dataset_failed_download_removes_partial_files(tmp_path, monkeypatc
     assert not (tmp_path / "cache" / "Planetoid" / "PubMed" / "raw" / "ind.pubmed.x").exists()
 
 
+def test_load_dataset_offline_miss_leaves_nothing_in_a_new_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("GCLBT_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(Planetoid, "download", _fail_download)
+    with pytest.raises(DatasetUnavailableError):
+        load_dataset("PubMed", cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_load_dataset_offline_miss_leaves_an_existing_cache_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.delenv("GCLBT_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(Planetoid, "download", _fail_download)
+    cache = tmp_path / "cache"
+    (cache / "Planetoid").mkdir(parents=True)
+    (cache / "Planetoid" / "other.txt").write_text("kept")
+    with pytest.raises(DatasetUnavailableError):
+        load_dataset("PubMed", cache_dir=cache)
+    assert sorted(str(p.relative_to(cache)) for p in cache.rglob("*")) == ["Planetoid", "Planetoid/other.txt"]
+
+
 def test_load_dataset_wikics_from_mirror_has_twenty_splits(tmp_path):
     n = 6
     raw = {

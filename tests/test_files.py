@@ -1,0 +1,57 @@
+"""Output locations checked before any work; JSON results valid even with NaN; the fallback file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gclbt_plugin.errors import UsageError
+from gclbt_plugin.files import check_output_dir, check_output_file, write_fallback_json, write_json_atomic
+
+
+def test_check_output_file_accepts_a_new_file_in_missing_folders_without_creating_them(tmp_path):
+    path = tmp_path / "new" / "deeper" / "r.json"
+    assert check_output_file(path, "--output") == path
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_output_file_below_a_file_names_the_flag_and_the_blocking_file(tmp_path):
+    blocker = tmp_path / "f"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match=rf"^--output '{blocker}/x/r.json' cannot be created: '{blocker}' is a file"):
+        check_output_file(blocker / "x" / "r.json", "--output")
+
+
+def test_check_output_file_refuses_a_folder(tmp_path):
+    with pytest.raises(UsageError, match=f"--output '{tmp_path}' is a folder"):
+        check_output_file(tmp_path, "--output")
+
+
+def test_check_output_dir_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("")
+    with pytest.raises(UsageError, match=f"--out '{path}' is a file, not a folder"):
+        check_output_dir(path, "--out")
+
+
+def test_check_output_dir_accepts_a_folder_to_be_created(tmp_path):
+    assert check_output_dir(tmp_path / "a" / "b", "--out") == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()
+
+
+def test_write_json_atomic_writes_non_finite_numbers_as_null(tmp_path):
+    path = tmp_path / "r.json"
+    write_json_atomic({"a": float("nan"), "b": [1.5, float("inf")], "c": (float("-inf"),)}, path)
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    assert json.loads(path.read_text(), parse_constant=refuse) == {"a": None, "b": [1.5, None], "c": [None]}
+
+
+def test_write_fallback_json_writes_a_new_file_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_fallback_json({"x": 1}, "gbt-Cora.json")
+    assert path.parent == tmp_path and path.name.startswith("gbt-Cora-") and path.suffix == ".json"
+    assert json.loads(path.read_text()) == {"x": 1}
