@@ -16,6 +16,7 @@ from gclbt_plugin.files import (
     check_output_dir,
     write_json_atomic,  # noqa: F401  (re-exported for scripts)
 )
+from gclbt_plugin.recipes.recipe import parse_assignment  # re-exported: `from gclbt_plugin.cli.options import ...`
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -99,24 +100,6 @@ def add_probe_option(parser: argparse.ArgumentParser) -> None:
         f"regression, test at the best-validation epoch; as GRACE / GCA). Same as --set evaluation.probe=NAME "
         f"(default: {DEFAULT_PROBE})",
     )
-
-
-def parse_assignment(text: str) -> dict[str, Any]:
-    """``"loss.lambda_=0.01"`` -> ``{"loss": {"lambda_": 0.01}}`` (the value is parsed as YAML)."""
-    if "=" not in text:
-        raise ValueError(f"--set expects KEY=VALUE with a dotted KEY (e.g. loss.tau=0.5), got {text!r}")
-    key, _, raw = text.partition("=")
-    path = [part for part in key.strip().split(".") if part]
-    if not path:
-        raise ValueError(f"--set expects a non-empty KEY, got {text!r}")
-    try:
-        value: Any = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as error:
-        reason = str(error).strip().splitlines()[0]
-        raise ValueError(f"--set {key.strip()}: the value {raw!r} is not valid YAML ({reason})") from error
-    for part in reversed(path):
-        value = {part: value}
-    return value
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:

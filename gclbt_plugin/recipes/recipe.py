@@ -46,6 +46,24 @@ def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
     return merged
 
 
+def parse_assignment(text: str) -> dict[str, Any]:
+    """``"loss.lambda_=0.01"`` -> ``{"loss": {"lambda_": 0.01}}`` (the value is parsed as YAML)."""
+    if "=" not in text:
+        raise ValueError(f"--set expects KEY=VALUE with a dotted KEY (e.g. loss.tau=0.5), got {text!r}")
+    key, _, raw = text.partition("=")
+    path = [part for part in key.strip().split(".") if part]
+    if not path:
+        raise ValueError(f"--set expects a non-empty KEY, got {text!r}")
+    try:
+        value: Any = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(f"--set {key.strip()}: the value {raw!r} is not valid YAML ({reason})") from error
+    for part in reversed(path):
+        value = {part: value}
+    return value
+
+
 @dataclass(frozen=True)
 class Recipe:
     """A registered method: a name, its paper and its default configuration per dataset.

@@ -198,11 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``torchrun`` entry point (reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*``)."""
     # Imported here: the experiment pipeline sits above the training layer.
-    from gclbt_plugin.cli.options import parse_assignment
     from gclbt_plugin.data import load_dataset
     from gclbt_plugin.errors import UsageError
     from gclbt_plugin.experiment import run_experiment
     from gclbt_plugin.files import check_output_file, write_json_atomic
+    from gclbt_plugin.recipes.recipe import parse_assignment
 
     args = build_parser().parse_args(argv)
     if args.epochs is not None and args.epochs <= 0:
