@@ -3,7 +3,7 @@
 On a terminal :func:`progress_bar` is a plain ``tqdm`` bar redrawn in place. When the stream is
 not a terminal (``> run.log``, a batch scheduler's output file) carriage-return redraws would
 flood the log, so the bar is written as plain lines, at most one every :data:`LOG_INTERVAL`
-seconds (tqdm's ``mininterval``) plus the first.
+seconds (tqdm's ``mininterval``) plus the first and the last.
 """
 
 from __future__ import annotations
@@ -53,4 +53,5 @@ def progress_bar(iterable: Iterable | None = None, *, file: TextIO | None = None
     if _is_terminal(stream) or kwargs.get("disable"):
         return tqdm(iterable, file=stream, dynamic_ncols=True, **kwargs)
     kwargs.setdefault("mininterval", LOG_INTERVAL)
+    kwargs["leave"] = True  # a log keeps the final line (on a terminal ``leave=False`` clears the bar)
     return tqdm(iterable, file=_Lines(stream), ncols=100, **kwargs)

@@ -259,7 +259,7 @@ def run_suite(
     bar = progress_bar(cells, desc=f"bench {suite.name}", unit="cell", disable=not progress)
     say = (lambda text: bar.write(text) if progress else log(text)) if log else (lambda text: None)
     for cell in bar:
-        bar.set_postfix_str(cell.id)
+        bar.set_postfix_str(cell.id, refresh=False)
         plan = plan_cell(
             cell, max_epochs=max_epochs, device=device, data_cache=data_cache, data_mirror=data_mirror,
             threads=threads, probe=probe,

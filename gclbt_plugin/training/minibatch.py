@@ -523,7 +523,7 @@ def train_loop(
                 value = total / max(steps, 1)
                 result.losses.append(value)
                 result.epochs = epoch
-                bar.set_postfix(loss=f"{value:.4f}")
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)  # shown at the next redraw
                 saved = due(epoch)
                 if saved:
                     save(epoch)
