@@ -14,33 +14,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from _training_helpers import OPTIMIZER, make_model, small_graph
 
-from gclbt_plugin.augmentors import Compose, EdgeDropping, FeatureMasking
-from gclbt_plugin.encoders import GCN
-from gclbt_plugin.losses import BarlowTwinsLoss
-from gclbt_plugin.models import DualBranchModel
 from gclbt_plugin.training import checkpoint as ckpt
 from gclbt_plugin.training import train
 from gclbt_plugin.training.checkpoint import REQUIRED_KEYS, atomic_save, load_latest, previous_path, unreadable_path
 from gclbt_plugin.training.state import TrainingInterrupted
 
-OPTIMIZER = {"name": "adamw", "lr": 0.01, "weight_decay": 1e-5}
-
 
 @pytest.fixture
 def graph():
-    generator = torch.Generator().manual_seed(0)
-    x = torch.rand(30, 6, generator=generator)
-    edge_index = torch.randint(0, 30, (2, 120), generator=generator)
-    return x, edge_index
-
-
-def make_model(seed: int = 0):
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed + 1)
-    views = [Compose([EdgeDropping(0.3, generator=generator), FeatureMasking(0.2, generator=generator)]) for _ in "12"]
-    encoder = GCN(6, hidden_channels=8, num_layers=2, batch_norm=True)
-    return DualBranchModel(encoder, views[0], views[1], BarlowTwinsLoss()), generator
+    return small_graph()
 
 
 def fake_state(epoch: int) -> dict:
@@ -272,6 +256,7 @@ def save_then_die_halfway(obj, handle, *args, **kwargs):
 
 torch.save = save_then_die_halfway
 from gclbt_plugin.cli.main import main
+
 
 sys.exit(main(sys.argv[2:]))
 """

@@ -31,21 +31,21 @@ def test_progress_bar_in_a_redirected_stream_updates_rarely():
     assert len(stream.getvalue().splitlines()) <= 2  # the first line and the last, not 1000
 
 
-def test_training_progress_in_a_redirected_stderr_has_no_carriage_returns(capsys):
+def _train_tiny(epochs: int) -> None:
     torch.manual_seed(0)
     model = DualBranchModel(GCN(2, hidden_channels=4), Compose([]), Compose([]), BarlowTwinsLoss())
     x = torch.rand(5, 2)
     edge_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
-    train(model, x, edge_index, epochs=3, optimizer={"name": "adam", "lr": 0.01}, progress=True)
+    train(model, x, edge_index, epochs=epochs, optimizer={"name": "adam", "lr": 0.01}, progress=True)
+
+
+def test_training_progress_in_a_redirected_stderr_has_no_carriage_returns(capsys):
+    _train_tiny(3)
     err = capsys.readouterr().err
     assert "train (full-graph" in err and "\r" not in err
 
 
 def test_training_progress_in_a_redirected_stderr_is_not_a_line_per_epoch(capsys):
-    torch.manual_seed(0)
-    model = DualBranchModel(GCN(2, hidden_channels=4), Compose([]), Compose([]), BarlowTwinsLoss())
-    x = torch.rand(5, 2)
-    edge_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
-    train(model, x, edge_index, epochs=50, optimizer={"name": "adam", "lr": 0.01}, progress=True)
+    _train_tiny(50)
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("train (")]
     assert 1 <= len(lines) <= 3  # the first line and the last (a fast run), not one per epoch's loss
