@@ -355,11 +355,11 @@ def evaluate_embeddings(
         raise ValueError(f"eval_every ({eval_every}) must not exceed epochs ({epochs}): no validation check would run")
     device = embeddings.device
     y = y.to(device)
-    if num_classes is None:
-        seen = torch.cat([y[p[0].to(device)] for p in parts] + [y[p[1].to(device)] for p in parts])
-        num_classes = int(seen.max()) + 1
-    check_positive_int("num_classes", num_classes)
     train_labels = torch.cat([y[p[0].to(device)] for p in parts])
+    if num_classes is None:
+        val_labels = torch.cat([y[p[1].to(device)] for p in parts])
+        num_classes = int(torch.cat([train_labels, val_labels]).max()) + 1
+    check_positive_int("num_classes", num_classes)
     if int(train_labels.min()) < 0 or int(train_labels.max()) >= num_classes:
         raise ValueError(f"y must hold class ids in [0, {num_classes - 1}] on training nodes")
 
