@@ -7,40 +7,48 @@ benchmark cell runs -- one code path for every method (recipes differ by configu
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import math
 import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch_geometric.data import Data
 from torch_geometric.transforms import NormalizeFeatures
 
-from gclbt_plugin import __version__, registry
+from gclbt_plugin import __version__
+
+# The run configuration lives in gclbt_plugin.config; re-exported here for existing callers.
+from gclbt_plugin.config import (  # noqa: F401
+    DEFAULT_EPOCHS,
+    DEFAULT_OPTIMIZER,
+    PROBE_OPTIONS,
+    check_config,
+    check_run_options,
+    config_fingerprint,
+    resolve_config,
+    training_fingerprint,
+)
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset, canonical_name, feature_density
-from gclbt_plugin.evaluation import DEFAULT_PROBE, PREPROCESSING, PROBES, evaluate_embeddings, make_splits
+from gclbt_plugin.evaluation import DEFAULT_PROBE, evaluate_embeddings, make_splits
 from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
 from gclbt_plugin.functional.distributed import world_size
+from gclbt_plugin.models.base import ContrastModel
 from gclbt_plugin.recipes.build import build_model
-from gclbt_plugin.recipes.recipe import Recipe, merge_config
 from gclbt_plugin.training import resolve_device, train
 from gclbt_plugin.training.distributed import train_distributed
 from gclbt_plugin.training.minibatch import train_minibatch
-from gclbt_plugin.training.optim import build_optimizer, build_scheduler
+from gclbt_plugin.training.state import MiniBatchTrainResult
 
 # Bag-of-words features below this density are fed to the encoder as a sparse matrix
 # (the first layer's X @ W becomes a sparse-dense product); see README "Sparse features".
 SPARSE_DENSITY_THRESHOLD = 0.05
-
-#: Keys of the configuration's ``evaluation`` section and their allowed values.
-PROBE_OPTIONS: dict[str, tuple[str, ...]] = {"probe": PROBES, "preprocess": PREPROCESSING}
 
 
 def default_protocol(dataset: LoadedDataset) -> str:
@@ -52,128 +60,9 @@ def default_protocol(dataset: LoadedDataset) -> str:
     return "random"
 
 
-def _sets_warmup(override: dict[str, Any]) -> bool:
-    scheduler = override.get("scheduler")
-    return isinstance(scheduler, dict) and "warmup_epochs" in scheduler
-
-
-def resolve_config(
-    method: str,
-    dataset: str | None = None,
-    overrides: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """The recipe's published defaults for ``dataset`` with each override deep-merged in order.
-
-    Schedules follow the budget. A warm-up belongs to the epochs it was written for: the recipe's,
-    or those of an override that sets ``scheduler.warmup_epochs`` together with ``epochs`` (a
-    complete schedule, e.g. a tuned configuration file). When a later override changes ``epochs``
-    (``--epochs``, a suite's ``--max-epochs``), the warm-up is scaled by the same factor (at least 1
-    epoch, and shorter than the run), so a shortened run keeps its shape of warm-up then decay. A
-    warm-up set by an override without ``epochs`` (``--set scheduler.warmup_epochs=5``) is taken as
-    it is, for the final epochs; it must be shorter than the run.
-    The probe defaults to :data:`~gclbt_plugin.evaluation.DEFAULT_PROBE` and feature row
-    normalisation to off, each unless the recipe or an override says otherwise, so the resolved
-    configuration shows both.
-
-    Raises:
-        ValueError: a warm-up set for the run that is not shorter than ``epochs``; a malformed
-            ``features`` or ``evaluation`` section (see :func:`check_run_options`).
-    """
-    recipe = registry.create("methods", method)
-    if not isinstance(recipe, Recipe):  # pragma: no cover - the registry checks the kind
-        raise TypeError(f"method {method!r} is not a Recipe")
-    config = recipe.config_for(dataset)
-    written_for = config.get("epochs")  # the epochs the current warm-up was written for
-    pinned = False  # the warm-up was set for whatever the final epochs are
-    for override in overrides:
-        config = merge_config(config, override)
-        if _sets_warmup(override):
-            pinned = "epochs" not in override
-            written_for = config.get("epochs")
-    scheduler = config.get("scheduler")
-    warmup = scheduler.get("warmup_epochs", 0) if isinstance(scheduler, dict) else 0
-    epochs = config.get("epochs")
-    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (warmup, epochs, written_for))
-    if warmup and numbers:  # other values: check_config names them
-        if not pinned and epochs != written_for:
-            # at least 1 epoch, and shorter than the run (a 1-epoch run has none)
-            warmup = scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / written_for)))
-        if warmup >= epochs:
-            raise ValueError(
-                f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}); "
-                "lower it, or leave it unset to scale the recipe's warm-up with the epochs"
-            )
-    features = config.setdefault("features", {})
-    if isinstance(features, dict):
-        features.setdefault("normalize", False)
-    evaluation = config.setdefault("evaluation", {})
-    if isinstance(evaluation, dict):
-        evaluation.setdefault("probe", DEFAULT_PROBE)
-    check_run_options(config)
-    return config
-
-
-def check_run_options(config: dict[str, Any]) -> None:
-    """Check the ``features`` and ``evaluation`` sections before any work starts.
-
-    ``features: {normalize: bool}`` -- scale each node's feature row to sum 1 before training
-    (PyG's ``NormalizeFeatures``, as GRACE, GCA, BGRL and G-BT load every dataset).
-    ``evaluation: {probe: bgrl | gca, preprocess: l2 | none | standardize}`` -- the linear probe
-    (:func:`gclbt_plugin.evaluation.evaluate_embeddings`).
-    """
-    features = config.get("features", {})
-    if not isinstance(features, dict) or set(features) - {"normalize"}:
-        raise ValueError(f"features accepts only 'normalize' (true or false), got {features!r}")
-    if not isinstance(features.get("normalize", False), bool):
-        raise ValueError(f"features.normalize must be true or false, got {features['normalize']!r}")
-    evaluation = config.get("evaluation", {})
-    if not isinstance(evaluation, dict) or set(evaluation) - set(PROBE_OPTIONS):
-        unknown = sorted(set(evaluation) - set(PROBE_OPTIONS)) if isinstance(evaluation, dict) else evaluation
-        raise ValueError(f"evaluation accepts {list(PROBE_OPTIONS)}, got unknown {unknown!r}")
-    for key, allowed in PROBE_OPTIONS.items():
-        if key in evaluation and evaluation[key] not in allowed:
-            raise ValueError(f"evaluation.{key} must be one of {list(allowed)}, got {evaluation[key]!r}")
-
-
-#: Input width of the throw-away model :func:`check_config` builds (the real one is built per dataset).
-_PREFLIGHT_CHANNELS = 4
-
-
-def check_config(config: dict[str, Any]) -> None:
-    """Check a whole configuration before any data is loaded or any epoch is run.
-
-    The ``features`` and ``evaluation`` sections (:func:`check_run_options`), ``epochs``, and
-    every component: a small throw-away model is built from the configuration with its
-    optimiser and learning-rate schedule, so a bad key or value fails now, with a message that
-    starts with its key (``view1.edge.p must be in [0, 1], got 1.5``;
-    ``optimizer.learning_rate is not an option of the adamw optimizer ...; accepted keys: ...``).
-
-    Raises:
-        ValueError, TypeError, LookupError: the first problem found, naming its key.
-    """
-    check_run_options(config)
-    epochs = config.get("epochs", 100)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    model = build_model(config, _PREFLIGHT_CHANNELS)
-    optimizer = build_optimizer(config.get("optimizer", {"name": "adam", "lr": 1e-3}), model.parameters())
-    build_scheduler(config.get("scheduler"), optimizer, epochs)
-
-
 def normalize_features(data: Any) -> Any:
     """A copy of ``data`` whose rows of ``x`` sum to 1 (PyG's ``NormalizeFeatures``; zero rows stay 0)."""
     return NormalizeFeatures()(copy.copy(data))
-
-
-def training_fingerprint(config: dict[str, Any], *extra: Any) -> str:
-    """:func:`config_fingerprint` of what decides the trained model (not the probe settings)."""
-    return config_fingerprint({k: v for k, v in config.items() if k != "evaluation"}, *extra)
-
-
-def config_fingerprint(config: dict[str, Any], *extra: Any) -> str:
-    """A short stable hash of a configuration (and e.g. dataset name and seed)."""
-    text = json.dumps([config, *extra], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -255,46 +144,218 @@ def environment() -> dict[str, Any]:
     return info
 
 
-def _dense_only_components(config: dict[str, Any]) -> list[str]:
-    """Names of the configured encoder / augmenters that do not accept sparse features."""
-    wanted = [("encoders", config["encoder"])]
-    wanted += [("augmentors", spec) for view in ("view1", "view2") for spec in (config.get(view) or {}).values()]
-    return [
-        spec["name"]
-        for kind, spec in wanted
-        if isinstance(spec, dict) and not getattr(registry.get(kind, spec["name"]), "supports_sparse_features", False)
-    ]
+@dataclass
+class PreparedData:
+    """A graph ready for training and probing: tensors on the device, the probe's splits.
+
+    Attributes:
+        name: the dataset's canonical name (``"custom"`` for a user's ``Data``).
+        x: ``[N, F]`` node features (row-normalised when the configuration says so).
+        edge_index: ``[2, E]``.
+        edge_weight: ``[E]`` or ``None``.
+        y: ``[N]`` labels, for the probe.
+        num_classes: ``K``.
+        splits: the probe's train/val/test splits (:func:`gclbt_plugin.evaluation.make_splits`).
+        protocol: ``public``, ``random`` or ``wikics``.
+        features_normalized: whether the rows of ``x`` were scaled to sum 1.
+        sparse: whether ``x`` is a sparse COO matrix (see :func:`use_sparse_features`).
+    """
+
+    name: str
+    x: torch.Tensor
+    edge_index: torch.Tensor
+    edge_weight: torch.Tensor | None
+    y: torch.Tensor
+    num_classes: int
+    splits: list
+    protocol: str
+    features_normalized: bool
+    sparse: bool = False
+
+    @property
+    def num_features(self) -> int:
+        return int(self.x.size(1))
+
+    @property
+    def graph(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        return self.x, self.edge_index, self.edge_weight
 
 
-def _use_sparse(x: torch.Tensor, sparse_features: bool | str, config: dict[str, Any]) -> bool:
+def prepare_data(
+    dataset: str | LoadedDataset | Data,
+    config: dict[str, Any],
+    *,
+    protocol: str | None = None,
+    num_splits: int = 20,
+    device: str | torch.device = "auto",
+    data_cache: str | os.PathLike | None = None,
+    data_mirror: str | os.PathLike | None = None,
+) -> PreparedData:
+    """Step 1: load the graph, apply the configuration's feature preprocessing, make the probe's splits.
+
+    Args:
+        dataset (str | LoadedDataset | Data): a dataset name (see
+            :func:`gclbt_plugin.data.load_dataset`), a loaded one, or any PyG ``Data`` with ``x``,
+            ``edge_index`` and labels ``y`` (its own ``train_mask``/``val_mask``/``test_mask``
+            are used with ``protocol="public"``; default ``random`` 10/10/80 splits).
+        config (dict): the resolved configuration (its ``features`` section).
+        protocol (str, optional): ``public``, ``random`` or ``wikics``; default by dataset.
+        num_splits (int): random splits for the ``random`` protocol. (default: 20)
+        device (str | torch.device): ``auto``, ``cpu``, ``cuda`` or ``cuda:i``. (default: ``auto``)
+        data_cache, data_mirror: see :func:`gclbt_plugin.data.load_dataset`.
+
+    Raises:
+        TypeError: a ``Data`` without ``x``, ``edge_index`` or ``y``.
+    """
+    if isinstance(dataset, Data):
+        missing = [key for key in ("x", "edge_index", "y") if getattr(dataset, key, None) is None]
+        if missing:
+            raise TypeError(
+                f"dataset: a Data object needs x, edge_index and y (labels, for the probe); missing {missing}"
+            )
+        name, data, num_classes = "custom", dataset, int(dataset.y.max()) + 1
+        protocol = protocol or "random"
+    else:
+        loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
+        name, data, num_classes = loaded.name, loaded.data, loaded.num_classes
+        protocol = protocol or default_protocol(loaded)
+    torch_device = resolve_device(device) if isinstance(device, str) else device
+    features_normalized = bool((config.get("features") or {}).get("normalize", False))
+    if features_normalized:  # before any sparse conversion, as the references load their data
+        data = normalize_features(data)
+    splits = make_splits(protocol, data, num_splits=num_splits, seed=0)
+    edge_weight = data.edge_weight if "edge_weight" in data else None
+    return PreparedData(
+        name=name,
+        x=data.x.to(torch_device),
+        edge_index=data.edge_index.to(torch_device),
+        edge_weight=None if edge_weight is None else edge_weight.to(torch_device),
+        y=data.y.to(torch_device),
+        num_classes=num_classes,
+        splits=splits,
+        protocol=protocol,
+        features_normalized=features_normalized,
+    )
+
+
+def use_sparse_features(data: PreparedData, model: ContrastModel, sparse_features: bool | str = "auto") -> PreparedData:
+    """``data`` with ``x`` as a sparse COO matrix when asked, or (``"auto"``) below 5 % density --
+    and only when the model declares it accepts sparse features (encoder and augmenters).
+
+    Raises:
+        ValueError: ``sparse_features`` not ``"auto"``/``True``/``False``, or ``True`` for a model
+            with a dense-only component.
+    """
     if sparse_features not in ("auto", True, False):
         raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
-    if sparse_features is False:
-        return False
-    dense_only = _dense_only_components(config)
-    if sparse_features is True and dense_only:
-        raise ValueError(f"sparse_features=True, but {dense_only} do not declare supports_sparse_features")
-    if dense_only:
-        return False
-    return sparse_features is True or feature_density(x) < SPARSE_DENSITY_THRESHOLD
+    if sparse_features is False or data.sparse:
+        return data
+    if not model.supports_sparse_features:
+        if sparse_features is True:
+            parts = {"encoder": model.encoder, "view1": model.augmentor1, "view2": model.augmentor2}
+            dense_only = [f"{key} {part!r}" for key, part in parts.items() if not part.supports_sparse_features]
+            raise ValueError(
+                f"sparse_features=True, but {'; '.join(dense_only)} do not declare supports_sparse_features"
+            )
+        return data
+    if sparse_features is True or feature_density(data.x) < SPARSE_DENSITY_THRESHOLD:
+        return replace(data, x=data.x.to_sparse_coo().coalesce(), sparse=True)
+    return data
+
+
+def probe_options(data: PreparedData, config: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`~gclbt_plugin.evaluation.evaluate_embeddings` for ``data`` and ``config``."""
+    return {"protocol": data.protocol, "num_classes": data.num_classes, **(config.get("evaluation") or {})}
+
+
+def train_model(
+    model: ContrastModel,
+    data: PreparedData,
+    config: dict[str, Any],
+    *,
+    generator: torch.Generator | None = None,
+    batch_size: int | None = None,
+    sampler: str = "auto",
+    num_neighbors: Sequence[int] | None = None,
+    distributed: bool = False,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int = 50,
+    checkpoint_minutes: float | None = None,
+    fingerprint: str = "",
+    progress: bool = True,
+    callback: Callable[[int, ContrastModel, float], None] | None = None,
+) -> MiniBatchTrainResult:
+    """Step 3: train ``model`` on ``data`` with the configuration's epochs, optimiser and schedule.
+
+    Full-batch by default; mini-batches of ``batch_size`` seed nodes
+    (:func:`~gclbt_plugin.training.minibatch.train_minibatch`) or data-parallel over the
+    initialised process group (:func:`~gclbt_plugin.training.distributed.train_distributed`).
+    The remaining arguments are those of :func:`gclbt_plugin.training.train`.
+    """
+    trainer: Callable[..., MiniBatchTrainResult] = train
+    scale_options: dict[str, Any] = {}
+    if distributed or batch_size is not None:
+        trainer = train_distributed if distributed else train_minibatch
+        scale_options = {"batch_size": batch_size, "sampler": sampler, "num_neighbors": num_neighbors}
+    return trainer(
+        model,
+        *data.graph,
+        epochs=int(config.get("epochs", DEFAULT_EPOCHS)),
+        optimizer=config.get("optimizer", DEFAULT_OPTIMIZER),
+        scheduler=config.get("scheduler"),
+        generator=generator,
+        checkpoint_path=checkpoint_path,
+        fingerprint=fingerprint,
+        progress=progress,
+        callback=callback,
+        checkpoint_every=checkpoint_every,
+        checkpoint_minutes=checkpoint_minutes,
+        **scale_options,
+    )
+
+
+def embed(model: ContrastModel, data: PreparedData, layerwise: bool = False) -> torch.Tensor:
+    """The frozen embeddings ``[N, d]`` of the clean graph (layer-wise in chunks for large graphs)."""
+    if layerwise:
+        return full_graph_embeddings(model, *data.graph)
+    return model.embed(*data.graph)
+
+
+def evaluate_model(
+    model: ContrastModel,
+    data: PreparedData,
+    config: dict[str, Any],
+    *,
+    layerwise: bool = False,
+    splits: list | None = None,
+) -> ProbeResult:
+    """Step 4: the linear probe of ``model``'s frozen embeddings over ``data``'s splits.
+
+    Args:
+        layerwise (bool): compute the embeddings layer-wise in chunks
+            (:func:`~gclbt_plugin.evaluation.inference.full_graph_embeddings`), bounded memory.
+        splits (list, optional): a subset of ``data.splits`` (e.g. the first few, for pruning).
+    """
+    return evaluate_embeddings(
+        embed(model, data, layerwise), data.y, data.splits if splits is None else splits,
+        **probe_options(data, config),
+    )
 
 
 def _periodic_probe(
     every: int,
     epochs: int,
     on_evaluation: Callable[[int, ProbeResult], None],
-    graph: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
-    y: torch.Tensor,
+    data: PreparedData,
+    config: dict[str, Any],
     splits: list,
-    probe_options: dict[str, Any],
-    embed: Callable[..., torch.Tensor] | None = None,
+    layerwise: bool,
 ) -> Callable[[int, Any, float], None]:
     """A training callback that probes every ``every`` epochs (not at the last: that is the final probe)."""
 
     def callback(epoch: int, model: Any, loss: float) -> None:
         if epoch % every == 0 and epoch < epochs:
-            embeddings = model.embed(*graph) if embed is None else embed(model, *graph)
-            on_evaluation(epoch, evaluate_embeddings(embeddings, y, splits, **probe_options))
+            on_evaluation(epoch, evaluate_model(model, data, config, layerwise=layerwise, splits=splits))
 
     return callback
 
@@ -305,9 +366,16 @@ def _seconds_per_epoch(runs: list[RunRecord]) -> float:
     return sum(r.seconds for r in runs) / ran if ran else float("nan")
 
 
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    t = torch.tensor(values, dtype=torch.float64) * 100
+    return float(t.mean()), float(t.std(unbiased=False))
+
+
 def run_experiment(
     method: str,
-    dataset: str | LoadedDataset,
+    dataset: str | LoadedDataset | Data,
     *,
     overrides: Sequence[dict[str, Any]] = (),
     config: dict[str, Any] | None = None,
@@ -332,9 +400,14 @@ def run_experiment(
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
+    The steps, each callable on its own from Python: :func:`resolve_config` (the configuration),
+    :func:`prepare_data` (the graph and splits), :func:`~gclbt_plugin.recipes.build.build_model`
+    (the model), :func:`train_model`, :func:`evaluate_model`.
+
     Args:
         method (str): a registered method (``gclbt list methods``).
-        dataset (str | LoadedDataset): a dataset name (see :func:`gclbt_plugin.data.load_dataset`).
+        dataset (str | LoadedDataset | Data): a dataset name, a loaded dataset or a PyG ``Data``
+            (see :func:`prepare_data`).
         overrides (sequence of dict): merged over the recipe's published defaults, in order.
         config (dict, optional): a complete configuration; replaces defaults and overrides.
         seeds (sequence of int): one model per seed (initialisation and augmentation draws).
@@ -343,7 +416,7 @@ def run_experiment(
         device (str): ``auto``, ``cpu``, ``cuda`` or ``cuda:i``. (default: ``auto``)
         data_cache, data_mirror: see :func:`gclbt_plugin.data.load_dataset`.
         sparse_features (bool | "auto"): feed features as a sparse matrix; ``auto`` does so below
-            5 % density. (default: ``"auto"``)
+            5 % density when every component accepts it. (default: ``"auto"``)
         checkpoint_dir (path, optional): per-seed checkpoints; an interrupted run resumes.
         checkpoint_every (int): epochs between checkpoints. (default: ``50``)
         checkpoint_minutes (float, optional): also checkpoint after the first epoch ending this
@@ -371,39 +444,30 @@ def run_experiment(
         TrainingInterrupted: SIGINT / SIGTERM during training with ``checkpoint_dir`` (the
             checkpoint was saved; the same call resumes from it).
     """
-    name = dataset.name if isinstance(dataset, LoadedDataset) else canonical_name(dataset)
     if config is None:
+        name = dataset.name if isinstance(dataset, LoadedDataset) else None
+        if isinstance(dataset, str):
+            name = canonical_name(dataset)
         config = resolve_config(method, name, overrides)
     check_config(config)
-    loaded = dataset if isinstance(dataset, LoadedDataset) else load_dataset(dataset, data_cache, data_mirror)
-    protocol = protocol or default_protocol(loaded)
-    torch_device = resolve_device(device)
-    data = loaded.data
-    features_normalized = bool((config.get("features") or {}).get("normalize", False))
-    if features_normalized:  # before the sparse conversion, as the references load their data
-        data = normalize_features(data)
-    splits = make_splits(protocol, data, num_splits=num_splits, seed=0)
-    x = data.x.to(torch_device)
-    sparse = _use_sparse(data.x, sparse_features, config)
-    if sparse:
-        x = x.to_sparse_coo().coalesce()
-    edge_index = data.edge_index.to(torch_device)
-    edge_weight = getattr(data, "edge_weight", None)
-    edge_weight = edge_weight.to(torch_device) if edge_weight is not None else None
-    y = data.y.to(torch_device)
-    epochs = int(config.get("epochs", 100))
-    probe_options = {"protocol": protocol, "num_classes": loaded.num_classes, **(config.get("evaluation") or {})}
+    if eval_every is not None and on_evaluation is None:
+        raise ValueError("eval_every needs on_evaluation")
+    if sparse_features not in ("auto", True, False):
+        raise ValueError(f"sparse_features must be 'auto', True or False, got {sparse_features!r}")
+    data = prepare_data(
+        dataset, config, protocol=protocol, num_splits=num_splits, device=device,
+        data_cache=data_cache, data_mirror=data_mirror,
+    )
+    torch_device = data.x.device
+    epochs = int(config.get("epochs", DEFAULT_EPOCHS))
     scheduler = config.get("scheduler") or {}
     schedule = {
         "epochs": epochs,
         "warmup_epochs": int(scheduler.get("warmup_epochs", 0)),
         "cosine": bool(scheduler.get("cosine", False)),
     }
-    if eval_every is not None and on_evaluation is None:
-        raise ValueError("eval_every needs on_evaluation")
-
-    scaled = batch_size is not None or distributed
-    embed = full_graph_embeddings if scaled else None
+    layerwise = batch_size is not None or distributed
+    scale_key = (batch_size, sampler, num_neighbors, distributed) if layerwise else ()
     used_sampler: str | None = None
     runs: list[RunRecord] = []
     tests: list[float] = []
@@ -412,52 +476,27 @@ def run_experiment(
     for seed in seeds:
         torch.manual_seed(seed)
         generator = torch.Generator(device=torch_device).manual_seed(seed + 1)
-        model = build_model(config, loaded.num_features, generator=generator).to(torch_device)
-
+        model = build_model(config, data.num_features, generator=generator).to(torch_device)
+        data = use_sparse_features(data, model, sparse_features)
         callback = None
         if eval_every is not None:
             callback = _periodic_probe(
-                eval_every, epochs, on_evaluation, (x, edge_index, edge_weight), y,
-                splits[: eval_splits or len(splits)], probe_options, embed,
+                eval_every, epochs, on_evaluation, data, config, data.splits[: eval_splits or len(data.splits)],
+                layerwise,
             )
-
+        fingerprint = training_fingerprint(config, data.name, seed, data.sparse, *scale_key)
         checkpoint_path = None
-        scale_key = (batch_size, sampler, num_neighbors, distributed) if scaled else ()
         if checkpoint_dir is not None:
-            fingerprint_name = training_fingerprint(config, loaded.name, seed, sparse, *scale_key)
-            checkpoint_path = Path(checkpoint_dir) / f"{method}-{loaded.name}-seed{seed}-{fingerprint_name}.pt"
+            checkpoint_path = Path(checkpoint_dir) / f"{method}-{data.name}-seed{seed}-{fingerprint}.pt"
         started = time.perf_counter()
-        trainer: Callable[..., Any] = train
-        scale_options: dict[str, Any] = {}
-        if distributed:
-            trainer = train_distributed
-            scale_options = {"batch_size": batch_size, "sampler": sampler, "num_neighbors": num_neighbors}
-        elif batch_size is not None:
-            trainer = train_minibatch
-            scale_options = {"batch_size": batch_size, "sampler": sampler, "num_neighbors": num_neighbors}
-        trained = trainer(
-            model,
-            x,
-            edge_index,
-            edge_weight,
-            epochs=epochs,
-            optimizer=config.get("optimizer", {"name": "adam", "lr": 1e-3}),
-            scheduler=config.get("scheduler"),
-            generator=generator,
-            checkpoint_path=checkpoint_path,
-            fingerprint=training_fingerprint(config, loaded.name, seed, sparse, *scale_key),
-            progress=progress,
-            callback=callback,
-            checkpoint_every=checkpoint_every,
-            checkpoint_minutes=checkpoint_minutes,
-            **scale_options,
+        trained = train_model(
+            model, data, config, generator=generator, batch_size=batch_size, sampler=sampler,
+            num_neighbors=num_neighbors, distributed=distributed, checkpoint_path=checkpoint_path,
+            checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes,
+            fingerprint=fingerprint, progress=progress, callback=callback,
         )
-        used_sampler = getattr(trained, "sampler", None)
-        if scaled:
-            embeddings = full_graph_embeddings(model, x, edge_index, edge_weight)
-        else:
-            embeddings = model.embed(x, edge_index, edge_weight)
-        probe = evaluate_embeddings(embeddings, y, splits, **probe_options)
+        used_sampler = trained.sampler
+        probe = evaluate_model(model, data, config, layerwise=layerwise)
         total_seconds += time.perf_counter() - started
         tests.extend(probe.test_accuracies)
         vals.extend(probe.val_accuracies)
@@ -473,18 +512,12 @@ def run_experiment(
             )
         )
 
-    def mean_std(values: list[float]) -> tuple[float, float]:
-        if not values:
-            return float("nan"), float("nan")
-        t = torch.tensor(values, dtype=torch.float64) * 100
-        return float(t.mean()), float(t.std(unbiased=False))
-
-    test_mean, test_std = mean_std(tests)
-    val_mean, val_std = mean_std(vals)
+    test_mean, test_std = _mean_std(tests)
+    val_mean, val_std = _mean_std(vals)
     return ExperimentResult(
         method=method,
-        dataset=loaded.name,
-        protocol=protocol,
+        dataset=data.name,
+        protocol=data.protocol,
         test_mean=test_mean,
         test_std=test_std,
         val_mean=val_mean,
@@ -494,14 +527,14 @@ def run_experiment(
         seconds=total_seconds,
         seconds_per_epoch=_seconds_per_epoch(runs),
         device=str(torch_device),
-        sparse_features=sparse,
+        sparse_features=data.sparse,
         config=config,
         runs=runs,
         environment=environment(),
         sampler=used_sampler,
         batch_size=batch_size,
         world_size=world_size() if distributed else 1,
-        probe=probe_options.get("probe", DEFAULT_PROBE),
-        features_normalized=features_normalized,
+        probe=probe_options(data, config).get("probe", DEFAULT_PROBE),
+        features_normalized=data.features_normalized,
         schedule=schedule,
     )

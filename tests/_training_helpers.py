@@ -25,5 +25,5 @@ def make_model(seed: int = 0) -> tuple[DualBranchModel, torch.Generator]:
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed + 1)
     views = [Compose([EdgeDropping(0.3, generator=generator), FeatureMasking(0.2, generator=generator)]) for _ in "12"]
-    encoder = GCN(6, hidden_channels=8, num_layers=2, batch_norm=True)
+    encoder = GCN(6, hidden_channels=8, num_layers=2, norm="batch_norm")
     return DualBranchModel(encoder, views[0], views[1], BarlowTwinsLoss()), generator

@@ -1,4 +1,4 @@
-"""Augmentor base class: Identity, Compose, RandomChoice and the input validation of __call__."""
+"""Augmentor base class: Identity, Compose, RandomChoice, the mini-batch hooks and the input validation of __call__."""
 
 from __future__ import annotations
 
@@ -162,3 +162,84 @@ def test_augmentor_call_rejects_bad_graph(aug, case):
 def test_augmentor_call_rejects_non_tensor_features():
     with pytest.raises(TypeError, match="x must be a torch.Tensor"):
         Identity()([[1.0]], EDGE_INDEX)
+
+
+# ---- mini-batch hooks: fit_full_graph / set_subgraph / release_full_graph -------------------
+
+# Sub-graph on nodes 0, 1, 2: full-graph edges 2, 3, 0, 1 (1->2, 2->1, 0->1, 1->0), in this order.
+EDGE_IDS = torch.tensor([2, 3, 0, 1])
+SUB_EDGES = EDGE_INDEX[:, EDGE_IDS]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [Identity, lambda: EdgeDropping(p=0.5, generator=torch.Generator().manual_seed(3))],
+    ids=["Identity", "EdgeDropping"],
+)
+def test_augmentor_base_minibatch_hooks_do_nothing(make):
+    hooked, fresh = make(), make()
+    state = dict(hooked.__dict__)
+    assert hooked.fit_full_graph(X, EDGE_INDEX) is None
+    assert hooked.set_subgraph(EDGE_IDS) is None
+    assert hooked.__dict__ == state
+    for expected, got in zip(fresh(X[:3], SUB_EDGES), hooked(X[:3], SUB_EDGES), strict=True):
+        assert (expected is None and got is None) or torch.equal(expected, got)
+    assert hooked.release_full_graph() is None
+    assert hooked.__dict__ == state
+
+
+def _full_graph_keep(seed: int) -> list[list[int]]:
+    """Reference: the sub-graph edges kept with the full graph's degree probabilities at EDGE_IDS."""
+    full = AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9).drop_probability(EDGE_INDEX, 4)
+    draw = torch.rand(4, generator=torch.Generator().manual_seed(seed))
+    return SUB_EDGES[:, draw >= full[EDGE_IDS]].tolist()
+
+
+def test_full_graph_probabilities_differ_from_the_subgraph_ones():
+    # Guards the forwarding tests below: recomputing on the sub-graph would give other probabilities.
+    aug = AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9)
+    full = aug.drop_probability(EDGE_INDEX, 4)[EDGE_IDS]
+    assert not torch.allclose(full, aug.drop_probability(SUB_EDGES, 3))
+
+
+def test_compose_forwards_minibatch_hooks_to_adaptive_child():
+    child = AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9, generator=torch.Generator().manual_seed(7))
+    aug = Compose([Identity(), child])
+    aug.fit_full_graph(X, EDGE_INDEX)
+    aug.set_subgraph(EDGE_IDS)
+    _, kept, _ = aug(X[:3], SUB_EDGES)
+    assert kept.tolist() == _full_graph_keep(7)
+
+
+def test_compose_release_makes_adaptive_child_recompute_per_graph():
+    child = AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9, generator=torch.Generator().manual_seed(7))
+    aug = Compose([child])
+    aug.fit_full_graph(X, EDGE_INDEX)
+    aug.set_subgraph(EDGE_IDS)
+    aug.release_full_graph()
+    local = AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9).drop_probability(SUB_EDGES, 3)
+    draw = torch.rand(4, generator=torch.Generator().manual_seed(7))
+    assert aug(X[:3], SUB_EDGES)[1].tolist() == SUB_EDGES[:, draw >= local].tolist()
+
+
+def test_random_choice_forwards_minibatch_hooks_to_every_candidate():
+    children = [
+        AdaptiveEdgeDropping("degree", p=0.5, threshold=0.9, generator=torch.Generator().manual_seed(seed))
+        for seed in (7, 8)
+    ]
+    aug = RandomChoice(children, num_choices=1)
+    aug.fit_full_graph(X, EDGE_INDEX)
+    aug.set_subgraph(EDGE_IDS)
+    assert [child(X[:3], SUB_EDGES)[1].tolist() for child in children] == [_full_graph_keep(7), _full_graph_keep(8)]
+    aug.release_full_graph()
+    for child in children:
+        child(X[:3], SUB_EDGES[:, :2])  # still fitted with 4 edge ids, it would reject 2 edges
+
+
+def test_compose_supports_sparse_features_when_every_member_does():
+    class DenseOnly(Identity):
+        supports_sparse_features = False
+
+    assert Compose([Identity(), Identity()]).supports_sparse_features is True
+    assert Compose([Identity(), DenseOnly()]).supports_sparse_features is False
+    assert RandomChoice([Identity(), DenseOnly()], num_choices=1).supports_sparse_features is False

@@ -117,7 +117,7 @@ def test_run_planned_cell_records_an_unavailable_dataset_as_skipped(monkeypatch)
         raise DatasetUnavailableError("dataset 'Cora' is not available: offline\nmore", name="Cora",
                                       cache_path=Path("c"), mirror_path=None)
 
-    monkeypatch.setattr("gclbt_plugin.data.load_dataset", unavailable)
+    monkeypatch.setattr("gclbt_plugin.benchmarking.cell.load_dataset", unavailable)
     record = run_planned_cell(plan_cell(Cell(id="gbt-Cora", method="gbt", dataset="Cora", epochs=1), threads=1))
     assert (record["status"], record["reason"]) == ("skipped", "dataset 'Cora' is not available: offline")
 

@@ -98,7 +98,8 @@ def test_train_result_write_failure_prints_accuracy_and_names_the_fallback(tmp_p
     ("assignment", "message"),
     [
         ("view1.edge.p=1.5", "error: view1.edge.p must be in [0, 1], got 1.5"),
-        ("optimizer.learning_rate=0.1", "error: optimizer.learning_rate is not an option of the adamw optimizer"),
+        ("optimizer.learning_rate=0.1",
+         "error: unknown key 'optimizer.learning_rate'; valid keys: ['optimizer.amsgrad'"),
         ("encoder.hidden_channels=0", "error: encoder.hidden_channels must be a positive integer, got 0"),
         ("loss.lambda_=-1", "error: loss.lambda_ must be"),
         ("view2.feature.name=Nope", "error: view2.feature: unknown augmentor 'Nope'"),
@@ -118,7 +119,7 @@ def test_train_bad_configuration_value_names_its_key(tmp_path, a_file, shared_da
 def test_train_unknown_optimizer_key_lists_the_accepted_keys(tmp_path, data_options, capsys):
     assert main(train("--set", "optimizer.learning_rate=0.1", "--output", str(tmp_path / "r.json"),
                       *data_options)) == 1
-    one_line_error(capsys, "accepted keys: [", "'lr'", "'weight_decay'", "'betas'")
+    one_line_error(capsys, "valid keys: [", "'optimizer.lr'", "'optimizer.weight_decay'", "'optimizer.betas'")
 
 
 def test_train_unknown_dataset_names_the_flag(tmp_path, capsys):

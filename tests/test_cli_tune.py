@@ -55,7 +55,7 @@ def test_cli_tune_two_workers_share_n_trials(tune_args, tmp_path, cora):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "gclbt_plugin", *tune_args, "--n-trials", "4", "--seed", str(seed), "-q"],
+            [sys.executable, "-m", "gclbt_plugin", *tune_args, "--n-trials", "4", "--optuna-seed", str(seed), "-q"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for seed in (0, 1)

@@ -15,7 +15,7 @@ from gclbt_plugin.encoders.gcn import GCN
 from gclbt_plugin.losses import BarlowTwinsLoss
 from gclbt_plugin.models import DualBranchModel
 from gclbt_plugin.training import train
-from gclbt_plugin.training.distributed import loss_reduces_over_ranks, shard_nodes, train_distributed
+from gclbt_plugin.training.distributed import shard_nodes, train_distributed
 from gclbt_plugin.training.minibatch import neighbor_sampling_available
 
 WORLD_SIZE = 2
@@ -41,7 +41,7 @@ def make_model(augmented: bool):
         ]
     else:
         views = [Identity(), Identity()]
-    encoder = GCN(8, 16, 8, batch_norm=True, plain_last=True)
+    encoder = GCN(8, 16, 8, norm="batch_norm", plain_last=True)
     model = DualBranchModel(encoder, views[0], views[1], BarlowTwinsLoss()).double()
     return model, generator
 
@@ -79,7 +79,7 @@ def _worker(rank, directory):
             )
             results[f"minibatch-{sampler}"] = snapshot(model, trained.losses)
             results[f"minibatch-{sampler}"]["steps"] = trained.batches_per_epoch
-        results["reduces"] = loss_reduces_over_ranks(BarlowTwinsLoss())
+        results["reduces"] = BarlowTwinsLoss().reduces_over_ranks()
         torch.save(results, os.path.join(directory, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
@@ -161,7 +161,7 @@ def test_shard_nodes_rejects_rank_outside_world():
 
 
 def test_loss_reduces_over_ranks_false_without_process_group():
-    assert loss_reduces_over_ranks(BarlowTwinsLoss()) is False
+    assert BarlowTwinsLoss().reduces_over_ranks() is False
 
 
 def test_train_distributed_without_process_group_raises():
@@ -177,7 +177,7 @@ def test_torchrun_entry_trains_two_epochs_on_cora(shared_datasets_dir, dataset_c
     output = tmp_path / "result.json"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "gclbt_plugin.training.distributed", "--method", "gbt", "--dataset", "Cora",
+        "-m", "gclbt_plugin", "train", "--distributed", "--method", "gbt", "--dataset", "Cora",
         "--epochs", "2", "--batch-size", "512", "--sampler", "random-node",
         "--set", "encoder.hidden_channels=32", "--set", "encoder.out_channels=32", "--no-progress",
         "--data-cache", str(dataset_cache), "--data-mirror", str(shared_datasets_dir), "--output", str(output),
@@ -187,3 +187,19 @@ def test_torchrun_entry_trains_two_epochs_on_cora(shared_datasets_dir, dataset_c
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "mini-batch 512, sampler random-node) x 2 processes" in completed.stdout
     assert output.is_file()
+
+
+def test_train_distributed_outside_torchrun_is_a_one_line_error(capsys, monkeypatch):
+    from gclbt_plugin.cli.main import main
+
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert main(["train", "--distributed", "--method", "gbt", "--dataset", "Cora", "--output", "/tmp/x.json"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "torchrun --nproc_per_node N -m gclbt_plugin train --distributed" in err[0]
+
+
+def test_training_distributed_has_no_second_command_line():
+    import gclbt_plugin.training.distributed as distributed
+
+    assert not hasattr(distributed, "main") and not hasattr(distributed, "build_parser")

@@ -1,8 +1,10 @@
 import pytest
 import torch
 from torch import nn
+from torch_geometric.nn import MLP as PyGMLP
+from torch_geometric.nn.norm import BatchNorm
 
-from gclbt_plugin.encoders import GCN, MLP
+from gclbt_plugin.encoders import GCN, MLP, Encoder
 
 # A 4-node undirected path 0-1-2-3 plus the chord 0-2, both directions, no self-loops.
 EDGE_INDEX = torch.tensor([[0, 1, 1, 2, 2, 3, 0, 2], [1, 0, 2, 1, 3, 2, 2, 0]])
@@ -41,7 +43,7 @@ def test_gcn_output_shape_with_out_channels_and_three_layers():
 
 def test_gcn_single_layer_matches_dense_formula():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=5, num_layers=1, activation="identity")
+    encoder = GCN(6, hidden_channels=5, num_layers=1, act=None)
     x = features()
     expected = dense_gcn_layer(x, encoder.convs[0], EDGE_INDEX)
     assert torch.allclose(encoder(x, EDGE_INDEX), expected, atol=1e-6)
@@ -49,7 +51,7 @@ def test_gcn_single_layer_matches_dense_formula():
 
 def test_gcn_single_layer_matches_dense_formula_with_edge_weight():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=5, num_layers=1, activation="identity")
+    encoder = GCN(6, hidden_channels=5, num_layers=1, act=None)
     x = features()
     expected = dense_gcn_layer(x, encoder.convs[0], EDGE_INDEX, EDGE_WEIGHT)
     assert torch.allclose(encoder(x, EDGE_INDEX, EDGE_WEIGHT), expected, atol=1e-6)
@@ -57,7 +59,7 @@ def test_gcn_single_layer_matches_dense_formula_with_edge_weight():
 
 def test_gcn_two_layers_apply_activation_after_each_layer():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=5, num_layers=2, activation="relu")
+    encoder = GCN(6, hidden_channels=5, num_layers=2, act="relu")
     x = features()
     hidden = torch.relu(dense_gcn_layer(x, encoder.convs[0], EDGE_INDEX))
     expected = torch.relu(dense_gcn_layer(hidden, encoder.convs[1], EDGE_INDEX))
@@ -71,10 +73,10 @@ def test_gcn_edge_weight_changes_output():
     assert not torch.allclose(encoder(x, EDGE_INDEX), encoder(x, EDGE_INDEX, EDGE_WEIGHT))
 
 
-@pytest.mark.parametrize("batch_norm", [False, True])
-def test_gcn_sparse_input_equals_dense_input(batch_norm):
+@pytest.mark.parametrize("norm", [None, "batch_norm"])
+def test_gcn_sparse_input_equals_dense_input(norm):
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=5, num_layers=2, batch_norm=batch_norm)
+    encoder = GCN(6, hidden_channels=5, num_layers=2, norm=norm)
     x = features()
     dense = encoder(x, EDGE_INDEX, EDGE_WEIGHT)
     sparse = encoder(x.to_sparse(), EDGE_INDEX, EDGE_WEIGHT)
@@ -93,16 +95,60 @@ def test_gcn_sparse_input_gives_same_weight_gradient():
 
 
 def test_gcn_batch_norm_layers_follow_each_convolution():
-    encoder = GCN(6, hidden_channels=5, num_layers=2, batch_norm=True, batch_norm_momentum=0.01)
-    assert all(isinstance(norm, nn.BatchNorm1d) for norm in encoder.norms)
-    assert all(norm.momentum == 0.01 for norm in encoder.norms)
+    encoder = GCN(6, hidden_channels=5, num_layers=2, norm="batch_norm", norm_kwargs={"momentum": 0.01})
+    assert all(isinstance(norm, BatchNorm) for norm in encoder.norms)
+    assert all(isinstance(norm.module, nn.BatchNorm1d) for norm in encoder.norms)
+    assert all(norm.module.momentum == 0.01 for norm in encoder.norms)
+
+
+def test_gcn_batch_norm_is_torch_batch_norm_after_the_convolution():
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=5, num_layers=1, act=None, norm="batch_norm")
+    x = features()
+    reference = nn.BatchNorm1d(5)  # training mode: batch statistics, weight 1, bias 0
+    expected = reference(dense_gcn_layer(x, encoder.convs[0], EDGE_INDEX))
+    assert torch.allclose(encoder(x, EDGE_INDEX), expected, atol=1e-5)
+
+
+def test_gcn_norm_instance_is_copied_per_layer():
+    encoder = GCN(6, hidden_channels=5, num_layers=2, norm=nn.LayerNorm(5))
+    assert isinstance(encoder.norms[0], nn.LayerNorm) and encoder.norms[0] is not encoder.norms[1]
+
+
+def test_gcn_prelu_has_one_slope_per_layer():
+    encoder = GCN(6, hidden_channels=5, num_layers=3, act="prelu")
+    slopes = [act.weight for act in encoder.activations]
+    assert [type(act) for act in encoder.activations] == [nn.PReLU] * 3
+    assert len({slope.data_ptr() for slope in slopes}) == 3
+    assert [slope.tolist() for slope in slopes] == [[0.25]] * 3
+
+
+def test_gcn_act_kwargs_reach_the_activation():
+    encoder = GCN(6, hidden_channels=5, act="leaky_relu", act_kwargs={"negative_slope": 0.3})
+    assert all(isinstance(act, nn.LeakyReLU) and act.negative_slope == 0.3 for act in encoder.activations)
+
+
+def test_gcn_is_an_encoder_declaring_its_contract():
+    encoder = GCN(6, hidden_channels=8, out_channels=3, num_layers=3)
+    assert isinstance(encoder, Encoder)
+    assert (encoder.in_channels, encoder.out_channels, encoder.num_layers) == (6, 3, 3)
+    assert GCN.supports_sparse_features is True and Encoder.supports_sparse_features is False
 
 
 def test_gcn_layer_norm_normalises_each_row():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=5, num_layers=1, activation="identity", layer_norm=True)
+    encoder = GCN(6, hidden_channels=5, num_layers=1, act=None, norm="layer_norm", norm_kwargs={"mode": "node"})
     out = encoder(features(), EDGE_INDEX)
     assert torch.allclose(out.mean(1), torch.zeros(4), atol=1e-5)
+
+
+def test_gcn_layer_norm_default_mode_normalises_the_whole_graph():
+    # PyG's LayerNorm defaults to mode="graph": one mean and deviation over all nodes and features.
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=5, num_layers=1, act=None, norm="layer_norm")
+    out = encoder(features(), EDGE_INDEX)
+    assert torch.allclose(out.mean(), torch.tensor(0.0), atol=1e-5)
+    assert not torch.allclose(out.mean(1), torch.zeros(4), atol=1e-3)
 
 
 def test_gcn_cached_reuses_first_normalised_adjacency():
@@ -141,13 +187,34 @@ def test_gcn_dropout_only_in_training_mode():
 
 
 def test_gcn_rejects_unknown_activation():
-    with pytest.raises(ValueError, match="activation must be one of .*got 'gelu'"):
-        GCN(6, activation="gelu")
+    with pytest.raises(ValueError, match="act must be a name PyG resolves, got 'gelux'"):
+        GCN(6, act="gelux")
 
 
-def test_gcn_rejects_batch_norm_with_layer_norm():
-    with pytest.raises(ValueError, match="batch_norm and layer_norm are exclusive"):
-        GCN(6, batch_norm=True, layer_norm=True)
+def test_gcn_rejects_unknown_norm():
+    with pytest.raises(ValueError, match="norm must be a name PyG resolves, got 'batchnorm2'"):
+        GCN(6, norm="batchnorm2")
+
+
+def test_gcn_rejects_activation_of_another_type():
+    with pytest.raises(TypeError, match=r"act must be a name \(str\), a torch.nn.Module instance or None, got 3"):
+        GCN(6, act=3)
+
+
+def test_gcn_rejects_norm_kwargs_without_a_norm_name():
+    # The old layer_norm/batch_norm pair could clash; one norm keyword cannot, but stray kwargs can.
+    with pytest.raises(ValueError, match=r"norm_kwargs=\{'momentum': 0.01\} is only used with a norm name"):
+        GCN(6, norm=None, norm_kwargs={"momentum": 0.01})
+
+
+@pytest.mark.parametrize(
+    ("old", "value"),
+    [("activation", "prelu"), ("batch_norm", True), ("layer_norm", True), ("batch_norm_momentum", 0.01)],
+)
+def test_gcn_old_keywords_are_gone(old, value):
+    # The registry names the replacement (tests/test_registry.py); the constructor just refuses them.
+    with pytest.raises(TypeError, match=old):
+        GCN(6, **{old: value})
 
 
 @pytest.mark.parametrize(
@@ -175,27 +242,92 @@ def test_mlp_output_shape():
 
 def test_mlp_grace_projection_head_matches_linear_elu_linear():
     torch.manual_seed(0)
-    head = MLP(6, 8, 6, activation="elu")
-    first, second = head.layers[0], head.layers[2]
+    head = MLP(6, 8, 6, act="elu")
+    first, second = head.lins
     x = torch.rand(5, 6)
     expected = second(nn.functional.elu(first(x)))
     assert torch.allclose(head(x), expected)
 
 
+def test_mlp_grace_projection_head_equals_explicit_formula():
+    torch.manual_seed(0)
+    head = MLP(6, 8, 6, act="elu")
+    (w1, b1), (w2, b2) = [(lin.weight, lin.bias) for lin in head.lins]
+    x = torch.rand(5, 6)
+    assert torch.allclose(head(x), nn.functional.elu(x @ w1.t() + b1) @ w2.t() + b2, atol=1e-6)
+
+
 def test_mlp_bgrl_predictor_layout_is_linear_batchnorm_prelu_linear():
-    predictor = MLP(6, 8, 6, batch_norm=True)
-    assert [type(m) for m in predictor.layers] == [nn.Linear, nn.BatchNorm1d, nn.PReLU, nn.Linear]
+    predictor = MLP(6, 8, 6, norm="batch_norm")
+    layers = [predictor.lins[0], predictor.norms[0].module, predictor.acts[0], predictor.lins[1]]
+    assert [type(layer).__name__ for layer in layers] == ["Linear", "BatchNorm1d", "PReLU", "Linear"]
+    assert (len(predictor.norms), len(predictor.acts)) == (1, 1)
+
+
+def test_mlp_bgrl_code_predictor_is_linear_prelu_linear():
+    # nerdslab/bgrl bgrl/predictors.py: Linear(rep, hidden) -> PReLU(1) -> Linear(hidden, rep).
+    torch.manual_seed(0)
+    predictor = MLP(4, 8, 4)
+    x = torch.randn(5, 4)
+    first, second = predictor.lins
+    expected = second(nn.functional.prelu(first(x), torch.tensor([0.25])))
+    assert isinstance(predictor.norms[0], nn.Identity)
+    assert torch.allclose(predictor(x), expected, atol=1e-6)
 
 
 def test_mlp_single_layer_is_linear():
     head = MLP(6, 8, 3, num_layers=1)
-    assert [type(m) for m in head.layers] == [nn.Linear]
-    assert head.layers[0].out_features == 3
+    assert (len(head.lins), len(head.norms), len(head.acts)) == (1, 0, 0)
+    assert head.lins[0].out_channels == 3
 
 
 def test_mlp_rejects_unknown_activation():
-    with pytest.raises(ValueError, match="activation must be one of .*got 'swish'"):
-        MLP(6, 8, 3, activation="swish")
+    with pytest.raises(ValueError, match="act must be a name PyG resolves, got 'swish2'"):
+        MLP(6, 8, 3, act="swish2")
+
+
+def test_mlp_rejects_activation_that_is_not_a_module():
+    # PyG resolves "swish" to a plain function; heads need a module per layer.
+    with pytest.raises(ValueError, match="act must name a torch.nn.Module class, got 'swish'"):
+        MLP(6, 8, 3, act="swish")
+
+
+def test_mlp_is_a_pyg_mlp_with_one_activation_per_hidden_layer():
+    head = MLP(6, 8, 3, num_layers=3, act="prelu")
+    assert isinstance(head, PyGMLP)
+    assert (head.in_channels, head.out_channels, head.num_layers) == (6, 3, 3)
+    assert head.acts[0] is not head.acts[1]
+    assert sorted(name for name, _ in head.named_parameters() if name.startswith("acts")) == [
+        "acts.0.weight",
+        "acts.1.weight",
+    ]
+
+
+def test_mlp_last_layer_is_plain_even_with_dropout():
+    torch.manual_seed(0)
+    head = MLP(6, 8, 3, act=None, dropout=0.5).eval()
+    x = torch.rand(5, 6)
+    assert head.dropout == [0.5, 0.0]
+    assert torch.allclose(head(x), head.lins[1](head.lins[0](x)))
+
+
+def test_mlp_rejects_wrong_input_width():
+    with pytest.raises(ValueError, match=r"in_channels=6.*\[5, 4\]"):
+        MLP(6, 8, 3)(torch.rand(5, 4))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_layers": 0}, "num_layers must be a positive integer, got 0"),
+        ({"hidden_channels": 0}, "hidden_channels must be a positive integer, got 0"),
+        ({"dropout": -0.1}, r"dropout must be in \[0, 1\], got -0.1"),
+    ],
+)
+def test_mlp_rejects_bad_hyper_parameters(kwargs, match):
+    arguments = {"in_channels": 6, "hidden_channels": 8, "out_channels": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        MLP(**arguments)
 
 
 def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
@@ -216,7 +348,7 @@ def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
 
 def test_gcn_float64_features_with_float32_edge_weight_give_float64():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity").double()
+    encoder = GCN(6, hidden_channels=3, num_layers=1, act=None).double()
     x = features().double()
     out = encoder(x, EDGE_INDEX, EDGE_WEIGHT)
     assert out.dtype == torch.float64
@@ -244,7 +376,7 @@ def differentiable_dense_gcn_layer(x, conv, edge_index, edge_weight):
 
 def test_gcn_input_gradient_matches_dense_formula():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    encoder = GCN(6, hidden_channels=3, num_layers=1, act=None)
     x = features().requires_grad_()
     encoder(x, EDGE_INDEX, EDGE_WEIGHT).pow(2).sum().backward()
     reference = features().requires_grad_()
@@ -254,7 +386,7 @@ def test_gcn_input_gradient_matches_dense_formula():
 
 def test_gcn_edge_weight_gradient_matches_dense_formula():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    encoder = GCN(6, hidden_channels=3, num_layers=1, act=None)
     weight = EDGE_WEIGHT.clone().requires_grad_()
     encoder(features(), EDGE_INDEX, weight).pow(2).sum().backward()
     reference = EDGE_WEIGHT.clone().requires_grad_()
@@ -265,7 +397,7 @@ def test_gcn_edge_weight_gradient_matches_dense_formula():
 
 def test_gcn_sums_duplicate_edges_like_the_dense_formula():
     torch.manual_seed(0)
-    encoder = GCN(6, hidden_channels=3, num_layers=1, activation="identity")
+    encoder = GCN(6, hidden_channels=3, num_layers=1, act=None)
     duplicated = torch.cat([EDGE_INDEX, EDGE_INDEX[:, :3]], dim=1)
     x = features()
     expected = dense_gcn_layer(x, encoder.convs[0], duplicated)
@@ -276,7 +408,7 @@ def test_gcn_plain_last_has_no_norm_or_activation_after_last_layer():
     torch.manual_seed(0)
     x = torch.randn(6, 4)
     edge_index = torch.tensor([[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]])
-    encoder = GCN(4, 8, out_channels=3, num_layers=2, activation="relu", batch_norm=True, plain_last=True)
+    encoder = GCN(4, 8, out_channels=3, num_layers=2, act="relu", norm="batch_norm", plain_last=True)
     out = encoder(x, edge_index)
     hidden = encoder.activations[0](encoder.norms[0](encoder.convs[0](x, *gcn_edges(edge_index, 6))))
     expected = encoder.convs[1](hidden, *gcn_edges(edge_index, 6))
@@ -288,3 +420,51 @@ def gcn_edges(edge_index, num_nodes):
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
     return gcn_norm(edge_index, None, num_nodes, add_self_loops=True)
+
+
+class Doubling(Encoder):
+    """Doubles the features in eval mode only: shows which mode layerwise_inference uses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.num_layers = 6, 6, 1
+
+    def forward(self, x, edge_index, edge_weight=None):
+        return x * (1.0 if self.training else 2.0)
+
+
+def test_encoder_default_layerwise_inference_is_eval_forward_without_grad():
+    encoder = Doubling().train()
+    x = features().requires_grad_()
+    out = encoder.layerwise_inference(x, EDGE_INDEX)
+    assert torch.equal(out, 2 * x.detach())
+    assert not out.requires_grad
+    assert encoder.training
+
+
+def test_encoder_default_layerwise_inference_restores_eval_mode():
+    encoder = Doubling().eval()
+    encoder.layerwise_inference(features(), EDGE_INDEX)
+    assert not encoder.training
+
+
+def test_encoder_default_layerwise_inference_rejects_bad_chunk_size():
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer, got 0"):
+        Doubling().layerwise_inference(features(), EDGE_INDEX, chunk_size=0)
+
+
+def test_encoder_without_forward_cannot_be_built():
+    class NoForward(Encoder):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoForward()
+
+
+def test_gcn_layerwise_inference_with_graph_layer_norm_equals_eval_forward():
+    # Graph-mode LayerNorm mixes rows, so it must not be applied chunk by chunk.
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=5, num_layers=2, norm="layer_norm").eval()
+    x = features()
+    expected = encoder(x, EDGE_INDEX)
+    assert torch.allclose(encoder.layerwise_inference(x, EDGE_INDEX, chunk_size=1), expected, atol=1e-5)

@@ -5,7 +5,13 @@ import torch
 from torch_geometric.data import Data
 
 from gclbt_plugin.augmentors import FeatureMasking
-from gclbt_plugin.experiment import _use_sparse, normalize_features, resolve_config, run_experiment
+from gclbt_plugin.experiment import (
+    PreparedData,
+    normalize_features,
+    resolve_config,
+    run_experiment,
+    use_sparse_features,
+)
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.training.optim import build_scheduler
 
@@ -31,23 +37,30 @@ def test_resolve_config_replaces_a_section_whose_name_changes():
     assert config["loss"] == {"name": "BarlowTwinsLoss"}  # GRACE's tau does not leak into the new loss
 
 
+def _prepared(x):
+    return PreparedData("toy", x, torch.tensor([[0], [1]]), None, torch.zeros(x.size(0), dtype=torch.long), 1, [],
+                        "random", False)
+
+
 def test_use_sparse_auto_follows_density(bag_of_words):
-    config = resolve_config("gbt", "Cora")
-    assert _use_sparse(bag_of_words, "auto", config) is True
-    assert _use_sparse(torch.ones(5, 4), "auto", config) is False
+    model = build_model(resolve_config("gbt", "Cora"), 100)
+    assert use_sparse_features(_prepared(bag_of_words), model, "auto").sparse is True
+    assert use_sparse_features(_prepared(torch.ones(5, 100)), model, "auto").sparse is False
+    assert use_sparse_features(_prepared(bag_of_words), model, "auto").x.is_sparse
 
 
 def test_use_sparse_falls_back_to_dense_for_components_without_support(bag_of_words, monkeypatch):
     monkeypatch.setattr(FeatureMasking, "supports_sparse_features", False)
-    config = resolve_config("gbt", "Cora")
-    assert _use_sparse(bag_of_words, "auto", config) is False
-    with pytest.raises(ValueError, match=r"\['FeatureMasking', 'FeatureMasking'\] do not declare"):
-        _use_sparse(bag_of_words, True, config)
+    model = build_model(resolve_config("gbt", "Cora"), 100)
+    assert use_sparse_features(_prepared(bag_of_words), model, "auto").sparse is False
+    with pytest.raises(ValueError, match=r"view1 Compose\(\[EdgeDropping\(p=0.\d+\), FeatureMasking.*do not declare"):
+        use_sparse_features(_prepared(bag_of_words), model, True)
 
 
 def test_use_sparse_rejects_unknown_value(bag_of_words):
+    model = build_model(resolve_config("gbt", "Cora"), 100)
     with pytest.raises(ValueError, match="sparse_features must be 'auto', True or False, got 'yes'"):
-        _use_sparse(bag_of_words, "yes", resolve_config("gbt", "Cora"))
+        use_sparse_features(_prepared(bag_of_words), model, "yes")
 
 
 def test_run_experiment_same_seed_same_result(cora):
@@ -122,10 +135,11 @@ def test_build_scheduler_rejects_warmup_not_shorter_than_the_run():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"features": {"normalise": True}}, "features accepts only 'normalize'"),
+        ({"features": {"normalise": True}}, r"unknown key 'features.normalise'; valid keys: \['features.normalize'\]"),
         ({"features": {"normalize": "yes"}}, "features.normalize must be true or false, got 'yes'"),
         ({"evaluation": {"probe": "dgi"}}, r"evaluation.probe must be one of \['bgrl', 'gca'\], got 'dgi'"),
-        ({"evaluation": {"solver": "adam"}}, r"evaluation accepts \['probe', 'preprocess'\], got unknown \['solver'\]"),
+        ({"evaluation": {"solver": "adam"}},
+         r"unknown key 'evaluation.solver'; valid keys: \['evaluation.preprocess', 'evaluation.probe'\]"),
     ],
 )
 def test_resolve_config_rejects_bad_features_and_evaluation_sections(override, message):

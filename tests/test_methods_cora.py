@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from gclbt_plugin.errors import UsageError
 from gclbt_plugin.evaluation import evaluate_embeddings, make_splits
 from gclbt_plugin.experiment import normalize_features, resolve_config, run_experiment
 from gclbt_plugin.models import BootstrapModel, DualBranchModel
@@ -45,7 +46,7 @@ def test_recipe_wiring_follows_the_loss(cora):
     assert isinstance(bootstrap, BootstrapModel)
     swapped = build_model(resolve_config("grace", "Cora", [{"loss": {"name": "barlow-twins-loss"}}]), 1433)
     assert isinstance(swapped, DualBranchModel)
-    assert type(swapped.loss).__name__ == "BarlowTwinsLoss"
+    assert type(swapped.loss_fn).__name__ == "BarlowTwinsLoss"
     assert swapped.projector is not None  # GRACE's head is kept: only the loss was swapped
 
 
@@ -64,6 +65,6 @@ def test_recipe_predictor_width_must_match_encoder():
 
 
 def test_recipe_unknown_keyword_lists_accepted_ones():
-    config = resolve_config("gclbt", "Cora", [{"loss": {"lambda": 0.1}}])
-    with pytest.raises(TypeError, match="lambda_"):
-        build_model(config, 1433)
+    # the typed configuration rejects it while resolving, before any model is built
+    with pytest.raises(UsageError, match=r"unknown key 'loss.lambda'; valid keys: .*'loss.lambda_'"):
+        resolve_config("gclbt", "Cora", [{"loss": {"lambda": 0.1}}])

@@ -2,12 +2,12 @@
 
 import pytest
 import torch
-from torch import nn
 
-import gclbt_plugin.training.minibatch as minibatch
+import gclbt_plugin.training.samplers as samplers
 from gclbt_plugin.augmentors import AdaptiveEdgeDropping, AdaptiveFeatureMasking
 from gclbt_plugin.augmentors.base import Identity
 from gclbt_plugin.cli.main import main
+from gclbt_plugin.encoders import Encoder
 from gclbt_plugin.encoders.gcn import GCN
 from gclbt_plugin.evaluation import evaluate_embeddings, make_splits
 from gclbt_plugin.evaluation.inference import full_graph_embeddings
@@ -39,17 +39,17 @@ NUM_NODES = 6
 
 
 def test_resolve_sampler_auto_prefers_neighbor_when_available(monkeypatch):
-    monkeypatch.setattr(minibatch, "neighbor_sampling_available", lambda: True)
+    monkeypatch.setattr(samplers, "neighbor_sampling_available", lambda: True)
     assert resolve_sampler("auto") == "neighbor"
 
 
 def test_resolve_sampler_auto_falls_back_to_random_node(monkeypatch):
-    monkeypatch.setattr(minibatch, "neighbor_sampling_available", lambda: False)
+    monkeypatch.setattr(samplers, "neighbor_sampling_available", lambda: False)
     assert resolve_sampler("auto") == "random-node"
 
 
 def test_resolve_sampler_neighbor_without_backend_names_the_fix(monkeypatch):
-    monkeypatch.setattr(minibatch, "neighbor_sampling_available", lambda: False)
+    monkeypatch.setattr(samplers, "neighbor_sampling_available", lambda: False)
     with pytest.raises(ValueError, match="pyg-lib or torch-sparse"):
         resolve_sampler("neighbor")
 
@@ -175,9 +175,9 @@ def random_graph(num_nodes=30, num_edges=90, features=6):
 @pytest.mark.parametrize(
     "options",
     [
-        {"batch_norm": True},
-        {"layer_norm": True, "activation": "relu", "num_layers": 3},
-        {"batch_norm": True, "plain_last": True, "dropout": 0.5},
+        {"norm": "batch_norm"},
+        {"norm": "layer_norm", "norm_kwargs": {"mode": "node"}, "act": "relu", "num_layers": 3},
+        {"norm": "batch_norm", "plain_last": True, "dropout": 0.5},
     ],
 )
 def test_gcn_layerwise_inference_equals_eval_forward(options):
@@ -194,7 +194,7 @@ def test_gcn_layerwise_inference_equals_eval_forward(options):
 
 def test_gcn_layerwise_inference_sparse_features_equal_dense():
     x, edge_index, _ = random_graph()
-    encoder = GCN(6, 16, 8, batch_norm=True)
+    encoder = GCN(6, 16, 8, norm="batch_norm")
     dense = encoder.layerwise_inference(x, edge_index, chunk_size=4)
     sparse = encoder.layerwise_inference(x.to_sparse(), edge_index, chunk_size=4)
     assert torch.allclose(dense, sparse, atol=1e-5)
@@ -208,7 +208,7 @@ def test_gcn_layerwise_inference_restores_training_mode():
 
 
 def test_full_graph_embeddings_without_layerwise_uses_forward_in_eval_mode():
-    class Scale(nn.Module):
+    class Scale(Encoder):
         def forward(self, x, edge_index, edge_weight=None):
             return x * (1.0 if self.training else 2.0)
 

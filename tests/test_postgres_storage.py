@@ -83,7 +83,7 @@ def start_worker(postgres_url, study_name, shared_datasets_dir, dataset_cache, c
         command = [
             sys.executable, "-m", "gclbt_plugin", "tune", "--method", "gclbt", "--dataset", "Cora",
             "--set", "encoder.hidden_channels=16", "--set", "encoder.out_channels=16", "--num-splits", "2",
-            "--pruner", "none", "--storage", postgres_url, "--study-name", study_name, "--seed", str(seed),
+            "--pruner", "none", "--storage", postgres_url, "--study-name", study_name, "--optuna-seed", str(seed),
             "--data-mirror", str(shared_datasets_dir), "--data-cache", str(dataset_cache), "-q", *args,
         ]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -31,6 +31,7 @@ from gclbt_plugin.registry import (
 COMPONENTS = '''
 import torch
 from gclbt_plugin.augmentors.base import Augmentor
+from gclbt_plugin.encoders import Encoder
 from gclbt_plugin.losses.base import Loss
 from gclbt_plugin.recipes.recipe import Recipe
 
@@ -86,12 +87,35 @@ class MeanLoss(Loss):
         return (h1 - h2).mean()
 
 
-class TinyEncoder(torch.nn.Module):
+class TinyEncoder(Encoder):
     """One linear layer."""
 
     def __init__(self, in_channels: int, out_channels: int = 2) -> None:
         super().__init__()
+        self.in_channels, self.out_channels, self.num_layers = in_channels, out_channels, 1
         self.linear = torch.nn.Linear(in_channels, out_channels)
+
+    def forward(self, x, edge_index, edge_weight=None):
+        return self.linear(x)
+
+
+class PlainModuleEncoder(torch.nn.Module):
+    """A plain torch module: not an Encoder."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(in_channels, 2)
+
+
+class SizelessEncoder(Encoder):
+    """An Encoder that forgets to declare its sizes."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+
+    def forward(self, x, edge_index, edge_weight=None):
+        return x
 
 
 tiny = Recipe(name="tiny", description="A tiny recipe.", reference="none", config={})
@@ -279,8 +303,36 @@ def test_registry_get_class_registered_as_method_raises_type_error(mod):
 
 def test_registry_get_augmentor_registered_as_encoder_raises_type_error(mod):
     reg = Registry(entry_points=[ep("enc", f"{mod}:Shift", group="gclbt.encoders")])
-    with pytest.raises(PluginTypeError, match=r"subclass of torch\.nn\.modules\.module\.Module"):
+    with pytest.raises(PluginTypeError, match=r"subclass of gclbt_plugin\.encoders\.base\.Encoder"):
         reg.get("encoders", "enc")
+
+
+def test_registry_get_plain_module_registered_as_encoder_says_how_to_fix_it(mod):
+    reg = Registry(entry_points=[ep("plain", f"{mod}:PlainModuleEncoder", group="gclbt.encoders")])
+    with pytest.raises(PluginTypeError) as info:
+        reg.get("encoders", "plain")
+    assert str(info.value).endswith(
+        f"must be a subclass of gclbt_plugin.encoders.base.Encoder, found class {mod}.PlainModuleEncoder; "
+        "subclass gclbt_plugin.encoders.Encoder, set in_channels, out_channels and num_layers "
+        "(positive integers) in __init__ and implement forward(x, edge_index, edge_weight=None)"
+    )
+
+
+def test_registry_create_encoder_without_declared_sizes_raises_type_error(mod):
+    reg = Registry(entry_points=[ep("Sizeless", f"{mod}:SizelessEncoder", group="gclbt.encoders")])
+    with pytest.raises(PluginTypeError, match=r"does not declare its sizes \(out_channels=None, num_layers=None\)"):
+        reg.create("encoders", "sizeless", in_channels=3)
+
+
+def test_registry_create_encoder_with_renamed_keyword_names_the_new_one(mod):
+    reg = Registry(entry_points=[ep("TinyEncoder", f"{mod}:TinyEncoder", group="gclbt.encoders")])
+    with pytest.raises(TypeError) as info:
+        reg.create("encoders", "tiny-encoder", in_channels=3, batch_norm=True)
+    assert str(info.value) == (
+        f"encoder 'TinyEncoder' ({mod}:TinyEncoder) got unknown keyword argument(s) ['batch_norm']; "
+        "'batch_norm' was renamed, use norm (norm='batch_norm' for batch_norm=True, norm=None for False); "
+        "accepted keywords: ['in_channels', 'out_channels']"
+    )
 
 
 def test_registry_get_same_name_from_two_distributions_raises_duplicate_error(mod):
@@ -363,6 +415,7 @@ def test_registry_create_encoder_builds_module(mod):
     reg = Registry(entry_points=[ep("TinyEncoder", f"{mod}:TinyEncoder", group="gclbt.encoders")])
     encoder = reg.create("encoders", "tiny-encoder", in_channels=3)
     assert list(encoder.linear.weight.shape) == [2, 3]
+    assert (encoder.in_channels, encoder.out_channels, encoder.num_layers) == (3, 2, 1)
 
 
 def test_registry_create_method_returns_the_recipe(mod):

@@ -43,6 +43,26 @@ print(json.dumps({
 }))
 """
 
+ENCODER_SCRIPT = """
+import json
+import torch
+from gclbt_plugin import registry
+from gclbt_plugin.encoders import Encoder
+
+torch.manual_seed(0)
+encoder = registry.create("encoders", "sgc-encoder", in_channels=8, out_channels=4, K=3)
+x = torch.randn(20, 8)
+edge_index = torch.randint(0, 20, (2, 60))
+encoder.train()
+h = encoder.layerwise_inference(x, edge_index)
+print(json.dumps({
+    "type": [type(encoder).__name__, type(encoder).__module__, isinstance(encoder, Encoder)],
+    "sizes": [encoder.in_channels, encoder.out_channels, encoder.num_layers],
+    "sparse": encoder.supports_sparse_features,
+    "inference": [list(h.shape), h.requires_grad, encoder.training],
+}))
+"""
+
 TRAIN_SCRIPT = """
 import importlib.metadata
 import importlib.util
@@ -159,6 +179,22 @@ def test_example_plugin_components_are_created_by_name(plugin_site):
     }
 
 
+def test_example_plugin_encoder_is_listed_with_its_distribution(plugin_site):
+    row = listed(plugin_site)[("encoders", "SGCEncoder")]
+    assert (row["distribution"], row["version"], row["error"]) == ("gclbt-example-plugin", "0.1.0", None)
+    assert row["description"].startswith("Simplified graph convolution")
+
+
+def test_example_plugin_encoder_follows_the_encoder_contract(plugin_site):
+    out = run_python([sys.executable, "-c", ENCODER_SCRIPT], plugin_site).stdout
+    assert json.loads(out) == {
+        "type": ["SGCEncoder", "gclbt_example_plugin.encoders", True],
+        "sizes": [8, 4, 3],
+        "sparse": False,
+        "inference": [[20, 4], False, True],
+    }
+
+
 def test_example_plugin_trains_in_place_of_builtins(plugin_site):
     out = run_python([sys.executable, "-c", TRAIN_SCRIPT], plugin_site).stdout
     result = json.loads(out)
@@ -184,6 +220,20 @@ def test_example_plugin_used_by_name_in_gclbt_train(plugin_site, shared_datasets
     assert result["epochs"] == 2 and math.isfinite(result["runs"][0]["final_loss"])
 
 
+def test_example_plugin_encoder_used_by_name_in_gclbt_train(plugin_site, shared_datasets_dir, dataset_cache, tmp_path):
+    """The plugin's encoder replaces G-BT's GCN by name; the probe embeds with its default inference."""
+    output = tmp_path / "result.json"
+    command = [
+        *GCLBT, "train", "--method", "gbt", "--dataset", "Cora", "--epochs", "2", "--no-progress",
+        "--set", "encoder={name: SGCEncoder, out_channels: 16, K: 2}",
+        "--data-mirror", str(shared_datasets_dir), "--data-cache", str(dataset_cache), "--output", str(output),
+    ]  # fmt: skip
+    run_python(command, plugin_site)
+    result = json.loads(output.read_text())
+    assert result["config"]["encoder"] == {"name": "SGCEncoder", "out_channels": 16, "K": 2}
+    assert result["epochs"] == 2 and math.isfinite(result["runs"][0]["final_loss"])
+
+
 def test_example_plugin_uninstalled_is_no_longer_listed(plugin_site, tmp_path):
     site = tmp_path / "site"
     shutil.copytree(plugin_site, site)
@@ -192,4 +242,5 @@ def test_example_plugin_uninstalled_is_no_longer_listed(plugin_site, tmp_path):
     rows = listed(site)
     assert ("augmentors", "NodeFeatureNoise") not in rows
     assert ("losses", "CosineAlignmentLoss") not in rows
+    assert ("encoders", "SGCEncoder") not in rows
     assert ("augmentors", "Identity") in rows

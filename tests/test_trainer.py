@@ -8,6 +8,7 @@ from _training_helpers import OPTIMIZER, make_model, small_graph
 from torch import nn
 
 from gclbt_plugin.augmentors import Compose
+from gclbt_plugin.encoders import Encoder
 from gclbt_plugin.models import ContrastModel
 from gclbt_plugin.training import TrainingDivergedError, train
 from gclbt_plugin.training.optim import warmup_cosine_factor
@@ -66,12 +67,25 @@ def test_train_checkpoint_leaves_no_temporary_files(graph, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt", "run.pt.prev"]
 
 
-class NaNModel(ContrastModel):
+class LinearEncoder(Encoder):
     def __init__(self):
-        super().__init__(nn.Linear(6, 2), Compose([]), Compose([]))
+        super().__init__()
+        self.in_channels, self.out_channels, self.num_layers = 6, 2, 1
+        self.lin = nn.Linear(6, 2)
 
     def forward(self, x, edge_index, edge_weight=None):
-        return self.encoder(x).sum() * float("nan")
+        return self.lin(x)
+
+
+class NaNModel(ContrastModel):
+    def __init__(self):
+        super().__init__(LinearEncoder(), Compose([]), Compose([]))
+
+    def forward(self, x, edge_index, edge_weight=None):
+        return (self.encoder(x, edge_index),)
+
+    def loss(self, outputs, rows=None):
+        return outputs[0].sum() * float("nan")
 
 
 def test_train_raises_with_epoch_when_loss_becomes_nan(graph):
@@ -93,3 +107,22 @@ def test_warmup_cosine_factor_follows_formula():
     assert warmup_cosine_factor(10, 100, 10, True) == pytest.approx(1.0)
     assert warmup_cosine_factor(55, 100, 10, True) == pytest.approx(0.5 * (1 + math.cos(math.pi * 45 / 90)))
     assert warmup_cosine_factor(55, 100, 0, False) == 1.0
+
+
+def test_train_accepts_a_pyg_data_object(graph):
+    from torch_geometric.data import Data
+
+    x, edge_index = graph
+    torch.manual_seed(0)
+    from_tensors = train(make_model()[0], x, edge_index, epochs=2, optimizer=OPTIMIZER, progress=False)
+    torch.manual_seed(0)
+    from_data = train(make_model()[0], Data(x=x, edge_index=edge_index), epochs=2, optimizer=OPTIMIZER, progress=False)
+    assert from_data.losses == from_tensors.losses
+
+
+def test_train_rejects_data_together_with_tensors(graph):
+    from torch_geometric.data import Data
+
+    x, edge_index = graph
+    with pytest.raises(TypeError, match="either a Data object or tensors"):
+        train(make_model()[0], Data(x=x, edge_index=edge_index), edge_index, epochs=1, optimizer=OPTIMIZER)

@@ -87,15 +87,15 @@ def test_tune_records_cuda_out_of_memory_even_when_failing_fast(cora, tmp_path, 
 
 
 def test_tune_stops_a_worker_after_consecutive_failures(cora, tmp_path):
-    space = {"use_defaults": False, "parameters": {"encoder.activation": ["bogus"]}}
+    space = {"use_defaults": False, "parameters": {"encoder.act": ["bogus"]}}
     study = run_tune(cora, tmp_path, n_trials=5, search_space=space, max_failures=2)
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
-    assert "activation must be one of" in study.trials[0].user_attrs["fail_reason"]
+    assert "act must be a name PyG resolves" in study.trials[0].user_attrs["fail_reason"]
 
 
 def test_tune_fail_fast_raises_trial_error(cora, tmp_path):
-    space = {"use_defaults": False, "parameters": {"encoder.activation": ["bogus"]}}
-    with pytest.raises(ValueError, match="activation must be one of"):
+    space = {"use_defaults": False, "parameters": {"encoder.act": ["bogus"]}}
+    with pytest.raises(ValueError, match="act must be a name PyG resolves"):
         run_tune(cora, tmp_path, n_trials=1, search_space=space, catch=())
 
 

@@ -30,7 +30,7 @@ from gclbt_plugin.functional.dropping import (
     pair_drop_probability,
     undirected_keep_mask,
 )
-from gclbt_plugin.graph import Graph
+from gclbt_plugin.graph import GraphLike, GraphT
 
 
 class _GraphCache:
@@ -213,7 +213,7 @@ class AdaptiveEdgeDropping(_Adaptive):
         self._full_graph = self.drop_probability(edge_index, x.size(0))
         self._edge_ids = None
 
-    def _subgraph_keep_mask(self, g: Graph) -> Tensor:
+    def _subgraph_keep_mask(self, g: GraphLike) -> Tensor:
         probability = self._full_graph
         if self._edge_ids is not None:
             probability = probability[self._edge_ids.to(probability.device)]
@@ -225,23 +225,26 @@ class AdaptiveEdgeDropping(_Adaptive):
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)
-        pair, num_pairs = edge_pairs(g.edge_index, g.num_nodes)
+        pair, num_pairs = edge_pairs(g.edge_index, g.x.size(0))
         return undirected_keep_mask(
             pair_drop_probability(probability, pair, num_pairs), pair, num_pairs, self.generator
         )
 
-    def augment(self, g: Graph) -> Graph:
+    def augment(self, g: GraphT) -> GraphT:
+        return self.augment_with_edge_mask(g)[0]
+
+    def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor]:
+        """The view and its ``[E]`` bool keep mask (see :meth:`Augmentor.augment_with_edge_mask`)."""
         if self._full_graph is not None:
             keep = self._subgraph_keep_mask(g)
-            edge_index, edge_weight = apply_edge_mask(g.edge_index, g.edge_weights, keep)
-            return Graph(g.x, edge_index, edge_weight)
-        probability, pair, num_pairs = self._state(g.edge_index, g.num_nodes)
-        if pair is None:
-            keep = keep_mask(probability, num_pairs, probability.device, self.generator)
         else:
-            keep = undirected_keep_mask(probability, pair, num_pairs, self.generator)
+            probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
+            if pair is None:
+                keep = keep_mask(probability, num_pairs, probability.device, self.generator)
+            else:
+                keep = undirected_keep_mask(probability, pair, num_pairs, self.generator)
         edge_index, edge_weight = apply_edge_mask(g.edge_index, g.edge_weights, keep)
-        return Graph(g.x, edge_index, edge_weight)
+        return g._replace(edge_index=edge_index, edge_weights=edge_weight), keep
 
     def __repr__(self) -> str:
         extra = "" if self.aggregation == "sink" else f", aggregation={self.aggregation!r}"
@@ -326,13 +329,13 @@ class AdaptiveFeatureMasking(_Adaptive):
         self._full_graph = self.mask_probability(x, edge_index)
         self._edge_ids = None
 
-    def augment(self, g: Graph) -> Graph:
+    def augment(self, g: GraphT) -> GraphT:
         if self._full_graph is not None:
             probability = self._full_graph
         else:
             probability = self.mask_probability(g.x, g.edge_index)
         masked = ~keep_mask(probability, probability.numel(), probability.device, self.generator)
-        return Graph(mask_features(g.x, masked), g.edge_index, g.edge_weights)
+        return g._replace(x=mask_features(g.x, masked))
 
     def __repr__(self) -> str:
         extra = "" if self.dense is None else f", dense={self.dense}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from gclbt_plugin._validation import check_probability
 from gclbt_plugin.augmentors.base import Augmentor
@@ -12,7 +13,7 @@ from gclbt_plugin.functional.dropping import (
     keep_mask,
     undirected_keep_mask,
 )
-from gclbt_plugin.graph import Graph
+from gclbt_plugin.graph import GraphT
 
 
 class EdgeDropping(Augmentor):
@@ -22,7 +23,8 @@ class EdgeDropping(Augmentor):
     Learning", 2020), BGRL and Graph Barlow Twins, as PyG's ``dropout_edge``: the view keeps
     ``edge_index[:, m]`` with ``m_e ~ Bernoulli(1 - p)``. With ``undirected=True`` one draw is
     made per unordered pair ``{u, v}``, so both directions of an undirected edge are kept or
-    dropped together. ``x`` is returned as is; ``edge_weight`` is indexed with the same mask.
+    dropped together. ``x`` is returned as is; ``edge_weight`` is indexed with the same mask, which
+    :meth:`augment_with_edge_mask` returns (a ``Data``'s other edge attributes are indexed with it).
 
     Shapes:
         ``x: [N, F]``, ``edge_index: [2, E] -> [2, E']``, ``edge_weight: [E] -> [E']``.
@@ -53,15 +55,19 @@ class EdgeDropping(Augmentor):
             raise TypeError(f"undirected must be a bool, got {undirected!r}")
         self.undirected = undirected
 
-    def augment(self, g: Graph) -> Graph:
+    def augment(self, g: GraphT) -> GraphT:
+        return self.augment_with_edge_mask(g)[0]
+
+    def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor]:
+        """The view and its ``[E]`` bool keep mask (see :meth:`Augmentor.augment_with_edge_mask`)."""
         edge_index = g.edge_index
         if self.undirected:
-            pair, num_pairs = edge_pairs(edge_index, g.num_nodes)
+            pair, num_pairs = edge_pairs(edge_index, g.x.size(0))
             keep = undirected_keep_mask(self.p, pair, num_pairs, self.generator)
         else:
             keep = keep_mask(self.p, edge_index.size(1), edge_index.device, self.generator)
         edge_index, edge_weight = apply_edge_mask(edge_index, g.edge_weights, keep)
-        return Graph(g.x, edge_index, edge_weight)
+        return g._replace(edge_index=edge_index, edge_weights=edge_weight), keep
 
     def __repr__(self) -> str:
         extra = ", undirected=True" if self.undirected else ""

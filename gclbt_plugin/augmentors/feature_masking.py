@@ -7,7 +7,7 @@ import torch
 from gclbt_plugin._validation import check_probability
 from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.functional.dropping import keep_mask, mask_features
-from gclbt_plugin.graph import Graph
+from gclbt_plugin.graph import GraphT
 
 
 class FeatureMasking(Augmentor):
@@ -42,10 +42,10 @@ class FeatureMasking(Augmentor):
         super().__init__(generator)
         self.p = check_probability("p", p)
 
-    def augment(self, g: Graph) -> Graph:
+    def augment(self, g: GraphT) -> GraphT:
         x = g.x
         masked = ~keep_mask(self.p, x.size(1), x.device, self.generator)
-        return Graph(mask_features(x, masked), g.edge_index, g.edge_weights)
+        return g._replace(x=mask_features(x, masked))
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(p={self.p})"

@@ -32,6 +32,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from gclbt_plugin.data import DatasetUnavailableError, load_dataset
+from gclbt_plugin.experiment import run_experiment
+from gclbt_plugin.files import write_json_atomic
+
 STATUSES = ("ok", "skipped", "failed")
 PACKAGES = ("gclbt-plugin", "torch", "torch-geometric", "numpy", "scipy", "optuna")
 
@@ -147,11 +153,6 @@ def run_planned_cell(plan: dict[str, Any], *, memory_scope: str = "process") -> 
 
 
 def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
-    import torch
-
-    from gclbt_plugin.data import DatasetUnavailableError, load_dataset
-    from gclbt_plugin.experiment import run_experiment
-
     started = time.perf_counter()
     if memory_scope != "process" and reset_peak_rss():
         memory_scope = "reset"
@@ -196,8 +197,6 @@ def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m gclbt_plugin.benchmarking.cell OUT_FILE`` with the plan as JSON on stdin."""
-    from gclbt_plugin.files import write_json_atomic
-
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m gclbt_plugin.benchmarking.cell OUT_FILE < plan.json", file=sys.stderr)

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from gclbt_plugin.benchmarking.suite import load_suite
+
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
 METHOD_DISPLAY = {"grace": "GRACE", "gca": "GCA", "bgrl": "BGRL", "gbt": "G-BT", "gclbt": "GCL-BT"}
 
@@ -242,8 +244,6 @@ def _missing_cells(suite: dict[str, Any], present: set[str]) -> list[Row]:
     its name (the path may be another machine's); a folder without a loadable suite has no expected cells.
     Unreadable result files count as present (they are listed as unreadable).
     """
-    from gclbt_plugin.benchmarking.suite import load_suite
-
     path = suite.get("path")
     for reference in (path if path and Path(path).is_file() else None, suite.get("suite")):
         if not reference:

@@ -25,8 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gclbt_plugin._progress import progress_bar
 from gclbt_plugin.benchmarking.cell import failed_record, run_planned_cell, skipped_record
 from gclbt_plugin.benchmarking.suite import Cell, Suite
+from gclbt_plugin.config import config_fingerprint, resolve_config
+from gclbt_plugin.data import available_offline
+from gclbt_plugin.files import write_json_atomic
 
 #: Keys a finished (status ``ok``) cell file must hold to be trusted.
 REQUIRED_KEYS = (
@@ -76,7 +80,7 @@ def plan_cell(
 
     Epochs: the cell's ``epochs``, else the recipe's published epochs for the dataset, capped at
     ``max_epochs`` (CPU runs). A run shorter than the recipe's scales the scheduler's warm-up by
-    the same factor (:func:`gclbt_plugin.experiment.resolve_config`), so warm-up keeps its share
+    the same factor (:func:`gclbt_plugin.config.resolve_config`), so warm-up keeps its share
     of the run. ``probe`` (``bgrl`` / ``gca``) replaces the cell's probe protocol.
 
     The fingerprint hashes everything that decides the result (configuration, seeds, splits,
@@ -84,13 +88,11 @@ def plan_cell(
 
     Raises:
         ValueError: ``max_epochs`` is not a positive integer; errors of
-            :func:`gclbt_plugin.experiment.resolve_config`.
+            :func:`gclbt_plugin.config.resolve_config`.
     """
-    from gclbt_plugin.experiment import config_fingerprint, resolve_config
-
     if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs <= 0):
         raise ValueError(f"max_epochs must be a positive integer or None, got {max_epochs!r}")
-    published = int(resolve_config(cell.method, cell.dataset).get("epochs", 100))
+    published = int(resolve_config(cell.method, cell.dataset)["epochs"])
     overrides = [cell.overrides] + ([{"evaluation": {"probe": probe}}] if probe is not None else [])
     requested = cell.epochs or int(resolve_config(cell.method, cell.dataset, overrides).get("epochs", published))
     run = min(requested, max_epochs) if max_epochs else requested
@@ -241,10 +243,6 @@ def run_suite(
     Returns:
         list of CellOutcome, in suite order.
     """
-    from gclbt_plugin._progress import progress_bar
-    from gclbt_plugin.data import available_offline
-    from gclbt_plugin.files import write_json_atomic
-
     if cell_timeout is not None and cell_timeout <= 0:
         raise ValueError(f"cell_timeout must be positive seconds or None, got {cell_timeout!r}")
     out = Path(out_dir)

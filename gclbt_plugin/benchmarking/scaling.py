@@ -26,6 +26,10 @@ from typing import Any
 
 import torch
 
+from gclbt_plugin.benchmarking.cell import peak_rss_mb
+from gclbt_plugin.config import config_fingerprint
+from gclbt_plugin.files import write_json_atomic
+
 #: Benchmarked variants: registry method + overrides (+ the known cost exponent used before any
 #: measurement exists: InfoNCE compares all N^2 node pairs).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -134,15 +138,11 @@ class PointSpec:
         return f"{self.variant}-n{self.num_nodes}"
 
     def fingerprint(self) -> str:
-        from gclbt_plugin.experiment import config_fingerprint
-
         # Threads are part of it: timings with other thread counts do not belong in one fit.
         return config_fingerprint(dict(self.__dict__), VARIANTS[self.variant], COMMON_OVERRIDES)
 
 
 def _peak_rss_mb() -> float:
-    from gclbt_plugin.benchmarking.cell import peak_rss_mb
-
     return peak_rss_mb()
 
 
@@ -162,7 +162,8 @@ def measure_point(spec: PointSpec) -> dict[str, Any]:
 
 
 def _measure(spec: PointSpec) -> dict[str, Any]:
-    from gclbt_plugin.experiment import resolve_config
+    # Imported here: the measured process's memory baseline is taken after the imports it needs.
+    from gclbt_plugin.config import merge_config, resolve_config
     from gclbt_plugin.recipes.build import build_model
     from gclbt_plugin.training import resolve_device, train
 
@@ -176,8 +177,6 @@ def _measure(spec: PointSpec) -> dict[str, Any]:
     generation = time.perf_counter() - started
     x, edge_index = x.to(device), edge_index.to(device)
     variant = VARIANTS[spec.variant]
-    from gclbt_plugin.recipes.recipe import merge_config
-
     config = resolve_config(variant["method"], None, [merge_config(COMMON_OVERRIDES, variant["overrides"])])
     generator = torch.Generator(device=device).manual_seed(0)
     torch.manual_seed(0)
@@ -340,7 +339,6 @@ def run_scaling(
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if memory_limit_mb is None:
         memory_limit_mb = _default_memory_limit_mb(device)
-    from gclbt_plugin.files import write_json_atomic
 
     out = Path(out_dir)
     records: list[dict[str, Any]] = []
@@ -495,8 +493,6 @@ def write_scaling_report(records: list[dict[str, Any]], out_dir: str | os.PathLi
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m gclbt_plugin.benchmarking.scaling OUT_FILE`` with a PointSpec as JSON on stdin."""
-    from gclbt_plugin.files import write_json_atomic
-
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m gclbt_plugin.benchmarking.scaling OUT_FILE < point.json", file=sys.stderr)

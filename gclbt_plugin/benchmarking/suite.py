@@ -22,7 +22,7 @@ an epoch budget, the number of random splits and the split protocol. A suite fil
       - configs: ../tuned/*.yaml   # or config: FILE; method/dataset read from each file
 
 Overrides are nested configuration dicts merged over the recipe's published defaults
-(:func:`gclbt_plugin.recipes.recipe.merge_config`), in the order: suite defaults, block,
+(:func:`gclbt_plugin.config.merge_config`), in the order: suite defaults, block,
 axis levels (in axis order), config file. ``configs`` files are what ``gclbt tune report``
 exports (``gclbt train --config`` files holding ``method:`` and ``dataset:``).
 """
@@ -40,7 +40,9 @@ from typing import Any
 
 import yaml
 
-from gclbt_plugin.recipes.recipe import merge_config
+from gclbt_plugin import registry
+from gclbt_plugin.config import merge_config
+from gclbt_plugin.data import canonical_name
 
 PROTOCOLS = ("public", "random", "wikics")
 SUITE_KEYS = ("name", "description", "defaults", "blocks")
@@ -190,8 +192,6 @@ def _check_method(where: str, method: str, known: list[str]) -> str:
 
 
 def _dataset(where: str, name: str) -> str:
-    from gclbt_plugin.data import canonical_name
-
     try:
         return canonical_name(name)
     except ValueError as error:
@@ -321,7 +321,6 @@ def parse_suite(document: Any, *, name: str = "suite", base_dir: str | os.PathLi
             duplicate cell ids (the message names the block and key).
         FileNotFoundError: a ``config`` file does not exist.
     """
-    from gclbt_plugin import registry
 
     _check_keys("suite", document, SUITE_KEYS)
     defaults = dict(DEFAULT_SETTINGS)

@@ -10,13 +10,13 @@ from typing import Any
 
 import yaml
 
+from gclbt_plugin.config import parse_assignment  # re-exported: `from gclbt_plugin.cli.options import ...`
 from gclbt_plugin.errors import UsageError
 from gclbt_plugin.evaluation import DEFAULT_PROBE, PROBES
 from gclbt_plugin.files import (
     check_output_dir,
     write_json_atomic,  # noqa: F401  (re-exported for scripts)
 )
-from gclbt_plugin.recipes.recipe import parse_assignment  # re-exported: `from gclbt_plugin.cli.options import ...`
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +44,7 @@ def check_data_options(args: argparse.Namespace) -> None:
     Warns:
         UserWarning: ``--data-mirror`` (or ``$GCLBT_DATA_MIRROR``) is not a folder, so it is ignored.
     """
+    # Imported here for start-up time (the data layer pulls in torch_geometric).
     from gclbt_plugin.data.datasets import ENV_CACHE, ENV_MIRROR, resolve_cache_dir
 
     if args.data_cache:
@@ -68,6 +69,7 @@ def check_method_dataset(args: argparse.Namespace, method: str, dataset: str) ->
     Raises:
         UsageError: an unknown name, naming ``--method`` / ``--dataset`` (or the ``--config`` key).
     """
+    # Imported here for start-up time (the registry and data layers pull in torch).
     from gclbt_plugin import registry
     from gclbt_plugin.data.datasets import canonical_name, dataset_names
 
@@ -122,7 +124,8 @@ def method_dataset_overrides(
     """``--config`` / ``--set`` / ``--epochs`` of ``train`` and ``tune`` as one list of overrides.
 
     The file may name ``method:`` and ``dataset:`` (the flags win); it is applied first, then each
-    ``--set`` in order, then ``--epochs``.
+    ``--set`` in order, then ``--epochs``, all with the one merge rule of
+    :func:`gclbt_plugin.config.merge_config`; keys are checked when the configuration is resolved.
     """
     file_config = read_config_file(args.config) if args.config else {}
     method = args.method or file_config.get("method")

@@ -1,9 +1,19 @@
-"""``gclbt train``: train a method on a dataset and print its linear-probe accuracy."""
+"""``gclbt train``: train a method on a dataset and print its linear-probe accuracy.
+
+``--print-config`` prints the resolved configuration and exits; ``--distributed`` trains
+data-parallel over the ranks ``torchrun`` starts::
+
+    torchrun --nproc_per_node 2 -m gclbt_plugin train --distributed --method gbt --dataset Cora \\
+        --epochs 2 --batch-size 512
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gclbt_plugin.cli.options import (
     add_data_options,
@@ -88,7 +98,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M",
         help="also checkpoint after the first epoch ending M minutes after the last checkpoint (default: off)",
     )
+    distributed = parser.add_argument_group("data-parallel training (launch with torchrun)")
+    distributed.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train data-parallel over the torch.distributed ranks that torchrun starts "
+        "(torchrun --nproc_per_node N -m gclbt_plugin train --distributed ...); --batch-size is then per "
+        "process; every rank probes the same embeddings, rank 0 prints and writes the result",
+    )
+    distributed.add_argument(
+        "--backend",
+        choices=["auto", "gloo", "nccl"],
+        default="auto",
+        help="with --distributed: auto (nccl when CUDA is available, else gloo; default)",
+    )
     parser.add_argument("--output", metavar="FILE", help="results JSON (default: results/<method>-<dataset>.json)")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved configuration (YAML, readable by --config) and exit without loading data",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_probe_option(parser)
     add_device_option(parser)
@@ -112,6 +141,8 @@ def _check_options(args: argparse.Namespace, method: str, dataset: str) -> Path:
         raise UsageError(f"--checkpoint-minutes must be a positive number, got {args.checkpoint_minutes}")
     if args.num_splits < 1:
         raise UsageError(f"--num-splits must be a positive integer, got {args.num_splits}")
+    if args.backend != "auto" and not args.distributed:
+        raise UsageError("--backend needs --distributed")
     name = check_method_dataset(args, method, dataset)
     output = check_output_file(args.output or f"results/{method}-{name}.json", "--output")
     if args.checkpoint_dir:
@@ -121,16 +152,20 @@ def _check_options(args: argparse.Namespace, method: str, dataset: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here for start-up time (`gclbt --help` does not load torch_geometric).
+    from gclbt_plugin.config import config_to_yaml, resolve_config
     from gclbt_plugin.experiment import run_experiment
 
     method, dataset, overrides = method_dataset_overrides(args)
     if not method or not dataset:
         raise UsageError("--method and --dataset are required (or method: and dataset: in --config)")
+    if args.print_config:
+        name = check_method_dataset(args, method, dataset)
+        print(config_to_yaml(resolve_config(method, name, overrides)), end="")
+        return 0
     sparse = {"auto": "auto", "on": True, "off": False}[args.sparse_features]
     output = _check_options(args, method, dataset)
-    result = run_experiment(
-        method,
-        dataset,
+    options: dict[str, Any] = dict(
         overrides=overrides,
         seeds=args.seeds,
         protocol=args.protocol,
@@ -147,6 +182,57 @@ def run(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         num_neighbors=args.num_neighbors,
     )
+    if args.distributed:
+        return _run_distributed(args, method, dataset, options, lambda result: _report(result, output, summary=True))
+    return _report(run_experiment(method, dataset, **options), output)
+
+
+def _run_distributed(
+    args: argparse.Namespace, method: str, dataset: str, options: dict[str, Any], report: Callable[[Any], int]
+) -> int:
+    """``run_experiment(..., distributed=True)`` on every rank of the process group ``torchrun`` set
+    up (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*``); rank 0 reports the result."""
+    # Imported here for start-up time (torch.distributed and the data layer are only needed now).
+    import torch
+    import torch.distributed as dist
+
+    from gclbt_plugin.data import load_dataset
+    from gclbt_plugin.experiment import resolve_config, run_experiment
+
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        raise UsageError(
+            "--distributed needs the ranks torchrun starts: torchrun --nproc_per_node N -m gclbt_plugin train "
+            "--distributed ..."
+        )
+    resolve_config(method, check_method_dataset(args, method, dataset), options["overrides"])  # errors first
+    backend = args.backend
+    if backend == "auto":
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl":
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        options["device"] = f"cuda:{local_rank}"
+    elif options["device"] == "auto":
+        options["device"] = "cpu"
+    dist.init_process_group(backend)
+    try:
+        rank = dist.get_rank()
+        if rank == 0:  # rank 0 fills the dataset cache first; the others then read it
+            load_dataset(dataset, args.data_cache, args.data_mirror)
+        dist.barrier()
+        result = run_experiment(method, dataset, distributed=True, **options)
+        code = report(result) if rank == 0 else 0
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    return code
+
+
+def _report(result: Any, output: Path, summary: bool = False) -> int:
+    """Print the result's table (after its one-line summary with ``summary``) and write its JSON to
+    ``output`` (or a fallback file)."""
+    if summary:
+        print(result.summary())
     print(format_table(result), flush=True)  # first: the accuracy is shown even if the file cannot be written
     record = result.to_dict()
     try:
@@ -168,6 +254,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(result) -> str:
+    # Imported here for start-up time (the experiment module loads torch_geometric).
     from gclbt_plugin.experiment import epoch_time_text
 
     rows = [

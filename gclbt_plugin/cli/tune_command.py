@@ -63,10 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "directory)",
     )
     study.add_argument("--study-name", help="default: <method>-<dataset>")
-    study.add_argument("--sampler", choices=["tpe", "random"], default="tpe", help="(default: tpe)")
     study.add_argument(
-        "--seed", type=int, default=0,
-        help="sampler seed (default: 0); give each concurrent worker its own seed",
+        "--optuna-sampler", choices=["tpe", "random"], default="tpe",
+        help="Optuna's sampler of hyper-parameters (default: tpe)",
+    )
+    study.add_argument(
+        "--optuna-seed", type=int, default=0,
+        help="seed of the Optuna sampler (default: 0); give each concurrent worker its own seed",
     )
     study.add_argument("--pruner", choices=["median", "hyperband", "none"], default="median", help="(default: median)")
     study.add_argument(
@@ -118,6 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here for start-up time (Optuna and the training stack load slowly).
     import optuna
     from optuna.exceptions import ExperimentalWarning
 
@@ -174,8 +178,8 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         storage=storage_url,
         study_name=args.study_name,
-        sampler=args.sampler,
-        seed=args.seed,
+        sampler=args.optuna_sampler,
+        seed=args.optuna_seed,
         pruner=args.pruner,
         pruner_startup_trials=args.pruner_startup_trials,
         pruner_warmup_epochs=args.pruner_warmup_epochs,
@@ -212,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_storage(args: argparse.Namespace, url: str, *, study_name: str | None = None) -> None:
     """A SQLite storage file must be creatable (a new study) or, for the report of ``study_name``,
     exist; checked before any work, so that no empty database file is left behind."""
+    # Imported here for start-up time (Optuna loads slowly).
     from gclbt_plugin.tuning.study import STORAGE_ENV, sqlite_file
 
     path = sqlite_file(url)
@@ -234,6 +239,7 @@ def _check_report_dir(args: argparse.Namespace, study_name: str) -> None:
 
 
 def _report(args: argparse.Namespace, study) -> int:
+    # Imported here for start-up time (matplotlib and Optuna load slowly).
     import matplotlib
 
     matplotlib.use("Agg")

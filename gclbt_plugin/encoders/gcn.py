@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.nn.norm import BatchNorm as PyGBatchNorm
+from torch_geometric.nn.norm import LayerNorm as PyGLayerNorm
 from torch_geometric.utils import to_torch_csr_tensor
 
-from gclbt_plugin._validation import check_choice, check_graph, check_positive_int, check_probability
-from gclbt_plugin.encoders.mlp import ACTIVATIONS, make_activation
+from gclbt_plugin._validation import check_graph, check_positive_int, check_probability
+from gclbt_plugin.encoders.base import Encoder
+from gclbt_plugin.encoders.mlp import resolve_activation, resolve_normalization
 
 
-class GCN(nn.Module):
+class GCN(Encoder):
     r"""Graph convolutional network (Kipf & Welling, "Semi-Supervised Classification with Graph
     Convolutional Networks", ICLR 2017) as the node encoder of graph self-supervised methods.
 
@@ -28,8 +33,12 @@ class GCN(nn.Module):
 
     with :math:`A` weighted by ``edge_weight`` and :math:`\hat{D}` its degree matrix. The
     activation follows *every* layer, including the last, as in GRACE/GCA (activation per layer),
-    BGRL and Graph Barlow Twins (``GCNConv-BatchNorm-PReLU`` per layer). Dropout, if any, acts on
-    the hidden layers' outputs (not the input, not the last output).
+    BGRL and Graph Barlow Twins (``GCNConv-BatchNorm-PReLU`` per layer), unless ``plain_last``.
+    Each layer has its own activation module (one ``PReLU`` slope per layer, as in those
+    references). Dropout, if any, acts on the hidden layers' outputs (not the input, not the
+    last output). Activation and normalisation are chosen as in PyG's ``BasicGNN``: a name
+    resolved by ``torch_geometric.nn.resolver.activation_resolver`` /
+    ``normalization_resolver`` (or a module instance) plus its ``*_kwargs``.
 
     The normalised adjacency is computed once per forward pass (once in total with
     ``cached=True``, for a fixed graph), stored as a sparse CSR matrix and shared by all layers:
@@ -50,28 +59,32 @@ class GCN(nn.Module):
         out_channels (int, optional): output width; ``None`` means ``hidden_channels``.
             (default: ``None``)
         num_layers (int): number of graph convolutions. (default: ``2``)
-        activation (str): ``"relu"``, ``"prelu"``, ``"rrelu"``, ``"elu"`` or ``"identity"``,
-            applied after every layer. (default: ``"prelu"``)
-        batch_norm (bool): ``BatchNorm1d`` after each convolution. (default: ``False``)
-        layer_norm (bool): ``LayerNorm`` after each convolution (exclusive with
-            ``batch_norm``). (default: ``False``)
+        act (str or nn.Module or None): activation after every layer: a ``torch.nn``
+            activation's name (``"relu"``, ``"prelu"``, ``"rrelu"``, ``"elu"``, ...), an instance
+            (copied per layer) or ``None`` for none. (default: ``"prelu"``)
+        act_kwargs (dict, optional): keywords of the activation's constructor. (default: ``None``)
+        norm (str or nn.Module or None): normalisation after each convolution, a
+            ``torch_geometric.nn.norm`` name (``"batch_norm"``; ``"layer_norm"``, which by PyG's
+            default normalises over the whole graph: pass ``norm_kwargs={"mode": "node"}`` for a
+            per-node LayerNorm), an instance (copied per layer) or ``None``. (default: ``None``)
+        norm_kwargs (dict, optional): keywords of the normalisation's constructor; BGRL and
+            Graph Barlow Twins use ``{"momentum": 0.01}`` with ``"batch_norm"``. (default: ``None``)
         dropout (float): dropout probability on hidden outputs. (default: ``0.0``)
         cached (bool): cache the normalised adjacency of the first graph seen (transductive
             training on one fixed graph only; call :meth:`reset_parameters` to clear it).
             (default: ``False``)
         plain_last (bool): no normalisation and no activation after the last layer, as in
             Graph Barlow Twins' encoder (Bielak et al. 2022). (default: ``False``)
-        batch_norm_momentum (float): momentum of the batch-norm running statistics; BGRL and
-            Graph Barlow Twins use ``0.01``. (default: ``0.1``, PyTorch's)
 
     Raises:
-        ValueError: non-positive widths or ``num_layers``, an unknown ``activation``, both
-            ``batch_norm`` and ``layer_norm``, ``dropout`` or ``batch_norm_momentum`` outside
-            ``[0, 1]`` (constructor); ``x`` of the wrong width (call).
-        TypeError: ``x`` in a sparse layout other than COO (call).
+        ValueError: non-positive widths or ``num_layers``, an ``act`` or ``norm`` name PyG
+            cannot resolve, ``dropout`` outside ``[0, 1]`` (constructor); ``x`` of the wrong
+            width (call).
+        TypeError: ``act`` or ``norm`` of another type (constructor); ``x`` in a sparse layout
+            other than COO (call).
 
     Example:
-        >>> encoder = GCN(1433, 512, num_layers=2, batch_norm=True)
+        >>> encoder = GCN(1433, 512, num_layers=2, norm="batch_norm", norm_kwargs={"momentum": 0.01})
         >>> h = encoder(x, edge_index)   # [N, 512]
     """
 
@@ -83,12 +96,12 @@ class GCN(nn.Module):
         hidden_channels: int = 512,
         out_channels: int | None = None,
         num_layers: int = 2,
-        activation: str = "prelu",
-        batch_norm: bool = False,
-        layer_norm: bool = False,
+        act: str | nn.Module | None = "prelu",
+        act_kwargs: dict[str, Any] | None = None,
+        norm: str | nn.Module | None = None,
+        norm_kwargs: dict[str, Any] | None = None,
         dropout: float = 0.0,
         cached: bool = False,
-        batch_norm_momentum: float = 0.1,
         plain_last: bool = False,
     ) -> None:
         super().__init__()
@@ -98,18 +111,13 @@ class GCN(nn.Module):
             out_channels = hidden_channels
         self.out_channels = check_positive_int("out_channels", out_channels)
         self.num_layers = check_positive_int("num_layers", num_layers)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
-        if batch_norm and layer_norm:
-            raise ValueError(
-                "batch_norm and layer_norm are exclusive; set at most one of them to True"
-            )
-        self.batch_norm = bool(batch_norm)
-        self.layer_norm = bool(layer_norm)
         self.dropout = check_probability("dropout", dropout)
         self.cached = bool(cached)
-        self.batch_norm_momentum = check_probability("batch_norm_momentum", batch_norm_momentum)
-
         self.plain_last = bool(plain_last)
+        activation = resolve_activation(act, act_kwargs)
+        self.act_name = act if isinstance(act, str) or act is None else type(act).__name__
+        self.norm_name = norm if isinstance(norm, str) or norm is None else type(norm).__name__
+
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
@@ -119,15 +127,8 @@ class GCN(nn.Module):
             plain = self.plain_last and layer == num_layers - 1
             # Normalisation happens once in forward(), shared by all layers.
             self.convs.append(GCNConv(widths[layer], width, normalize=False))
-            if plain:
-                self.norms.append(nn.Identity())
-            elif batch_norm:
-                self.norms.append(nn.BatchNorm1d(width, momentum=batch_norm_momentum))
-            elif layer_norm:
-                self.norms.append(nn.LayerNorm(width))
-            else:
-                self.norms.append(nn.Identity())
-            self.activations.append(nn.Identity() if plain else make_activation(activation))
+            self.norms.append(nn.Identity() if plain else resolve_normalization(norm, width, norm_kwargs))
+            self.activations.append(nn.Identity() if plain else copy.deepcopy(activation))
         self._cache: tuple | None = None
 
     def reset_parameters(self) -> None:
@@ -245,11 +246,13 @@ class GCN(nn.Module):
                     hw = torch.sparse.mm(h, weight.t())
                 h = propagate_in_chunks(hw, edge_index, edge_weight, num_nodes, chunk_size)
                 del hw
-                for start in range(0, num_nodes, chunk_size):
-                    rows = h[start : start + chunk_size]
+                # A normalisation that mixes rows (e.g. PyG's graph-mode LayerNorm) sees all of them.
+                step = chunk_size if acts_on_rows(self.norms[layer]) else num_nodes
+                for start in range(0, num_nodes, step):
+                    rows = h[start : start + step]
                     if conv.bias is not None:
                         rows = rows + conv.bias
-                    h[start : start + chunk_size] = self.activations[layer](self.norms[layer](rows))
+                    h[start : start + step] = self.activations[layer](self.norms[layer](rows))
             return h
         finally:
             self.train(was_training)
@@ -258,10 +261,25 @@ class GCN(nn.Module):
         return (
             f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
             f"out_channels={self.out_channels}, num_layers={self.num_layers}, "
-            f"activation={self.activation!r}, batch_norm={self.batch_norm}, "
-            f"layer_norm={self.layer_norm}, dropout={self.dropout}, cached={self.cached}, "
+            f"act={self.act_name!r}, norm={self.norm_name!r}, dropout={self.dropout}, cached={self.cached}, "
             f"plain_last={self.plain_last}"
         )
+
+
+def acts_on_rows(norm: nn.Module) -> bool:
+    """Whether ``norm`` in evaluation mode maps each row (node) on its own, so that row chunks suffice.
+
+    True for ``nn.Identity``, ``LayerNorm`` over features (``torch.nn.LayerNorm``, PyG's
+    ``LayerNorm(mode="node")``) and batch norm with running statistics (``torch.nn.BatchNorm1d``,
+    PyG's ``BatchNorm``); False for anything else (e.g. PyG's graph-mode ``LayerNorm``).
+    """
+    if isinstance(norm, PyGBatchNorm):
+        norm = norm.module
+    if isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        return norm.track_running_stats
+    if isinstance(norm, PyGLayerNorm):
+        return norm.mode == "node"
+    return isinstance(norm, (nn.Identity, nn.LayerNorm))
 
 
 def transposed_csr(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:

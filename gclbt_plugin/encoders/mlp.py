@@ -1,48 +1,100 @@
-"""Multi-layer perceptrons (projection heads, BGRL's predictor) and the activation names."""
+"""Multi-layer perceptron heads (projection heads, BGRL's predictor) on PyG's ``MLP``."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
+import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.nn import MLP as PyGMLP
+from torch_geometric.nn.resolver import activation_resolver, normalization_resolver
 
-from gclbt_plugin._validation import check_choice, check_positive_int, check_probability
-
-ACTIVATIONS = ("elu", "identity", "prelu", "relu", "rrelu")
+from gclbt_plugin._validation import check_positive_int, check_probability
 
 
-def make_activation(name: str) -> nn.Module:
-    """Return a fresh activation module for ``name``.
-
-    ``"prelu"`` is ``nn.PReLU()`` with one learnable slope per layer, as in GRACE, BGRL and
-    Graph Barlow Twins.
+def resolve_activation(act: str | nn.Module | None, act_kwargs: dict[str, Any] | None = None) -> nn.Module:
+    """A fresh activation module for ``act``, through PyG's ``activation_resolver``.
 
     Args:
-        name (str): one of ``"elu"``, ``"identity"``, ``"prelu"``, ``"relu"``, ``"rrelu"``.
+        act (str or nn.Module or None): a ``torch.nn`` activation's name, matched as PyG does
+            (``"relu"``, ``"prelu"``, ``"elu"``, ``"rrelu"``, ``"leaky_relu"``, ...), an
+            ``nn.Module`` instance (deep-copied, so each call gets its own parameters), or
+            ``None`` for no activation (``nn.Identity``).
+        act_kwargs (dict, optional): keyword arguments of the activation's constructor (only
+            with a name). (default: ``None``)
 
     Raises:
-        ValueError: ``name`` is not one of those.
+        ValueError: ``act`` is a name PyG cannot resolve, or ``act_kwargs`` are given with an
+            instance or ``None``.
+        TypeError: ``act`` is neither a ``str``, an ``nn.Module`` nor ``None``.
     """
-    check_choice("activation", name, ACTIVATIONS)
-    return {
-        "elu": nn.ELU,
-        "identity": nn.Identity,
-        "prelu": nn.PReLU,
-        "relu": nn.ReLU,
-        "rrelu": nn.RReLU,
-    }[name]()
+    return _resolve("act", act, act_kwargs, activation_resolver, ())
 
 
-class MLP(nn.Module):
-    r"""A stack of linear layers with an activation (and optional batch norm) between them.
+def resolve_normalization(
+    norm: str | nn.Module | None, channels: int, norm_kwargs: dict[str, Any] | None = None
+) -> nn.Module:
+    """A fresh normalisation module of width ``channels``, through PyG's ``normalization_resolver``.
 
-    Serves as GRACE's projection head (Zhu et al. 2020: ``Linear-ELU-Linear``, i.e.
-    ``MLP(d, d_proj, d, activation="elu")``) and BGRL's predictor (Thakoor et al. 2022:
-    ``Linear-BatchNorm-PReLU-Linear``, i.e. ``MLP(d, d_pred, d, batch_norm=True)``):
+    Args:
+        norm (str or nn.Module or None): a ``torch_geometric.nn.norm`` class name
+            (``"batch_norm"``, ``"layer_norm"``, ...), an ``nn.Module`` instance (deep-copied),
+            or ``None`` for no normalisation (``nn.Identity``).
+        channels (int): the normalised width.
+        norm_kwargs (dict, optional): further constructor keywords (only with a name), e.g.
+            ``{"momentum": 0.01}`` for ``"batch_norm"`` or ``{"mode": "node"}`` for a per-node
+            ``"layer_norm"`` (PyG's default ``mode="graph"`` normalises over the whole graph).
+            (default: ``None``)
+
+    Raises:
+        ValueError: ``norm`` is a name PyG cannot resolve, or ``norm_kwargs`` are given with an
+            instance or ``None``.
+        TypeError: ``norm`` is neither a ``str``, an ``nn.Module`` nor ``None``, or
+            ``norm_kwargs`` holds a keyword the class does not accept.
+    """
+    return _resolve("norm", norm, norm_kwargs, normalization_resolver, (channels,))
+
+
+def _resolve(name: str, query: Any, kwargs: dict[str, Any] | None, resolver: Any, args: tuple) -> nn.Module:
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError(f"{name}_kwargs must be a dict or None, got {kwargs!r} ({type(kwargs).__name__})")
+    if not isinstance(query, str):
+        if kwargs:
+            raise ValueError(f"{name}_kwargs={kwargs!r} is only used with a {name} name, got {name}={query!r}")
+        if query is None:
+            return nn.Identity()
+        if isinstance(query, nn.Module):
+            return copy.deepcopy(query)
+        raise TypeError(
+            f"{name} must be a name (str), a torch.nn.Module instance or None, got {query!r} "
+            f"({type(query).__name__})"
+        )
+    try:
+        module = resolver(query, *args, **(kwargs or {}))
+    except ValueError as error:  # PyG: "Could not resolve '<query>' among choices [...]"
+        raise ValueError(f"{name} must be a name PyG resolves, got {query!r}: {error}") from error
+    if not isinstance(module, nn.Module):  # e.g. PyG's plain function "swish"
+        raise ValueError(f"{name} must name a torch.nn.Module class, got {query!r} (resolves to {module!r})")
+    return module
+
+
+class MLP(PyGMLP):
+    r"""A stack of linear layers with normalisation and activation between them, plain last layer.
+
+    A thin subclass of :class:`torch_geometric.nn.MLP` (same layers: ``lins``, ``norms``;
+    same keywords ``act``, ``act_kwargs``, ``norm``, ``norm_kwargs``, ``dropout``) whose
+    activation is a separate module per hidden layer, so that each ``PReLU`` learns its own
+    slope as in the reference implementations. Serves as GRACE's projection head (Zhu et al.
+    2020: ``Linear-ELU-Linear``, i.e. ``MLP(d, d_proj, d, act="elu")``) and BGRL's predictor
+    (Thakoor et al. 2022, code: ``Linear-PReLU-Linear``, i.e. ``MLP(d, d_pred, d)``; the paper's
+    ``Linear-BatchNorm-PReLU-Linear`` is ``norm="batch_norm"``):
 
     .. math::
-        h^{(l)} = \sigma\big(\mathrm{BN}(h^{(l-1)} W^{(l)} + b^{(l)})\big) \quad (l < L), \qquad
-        \mathrm{out} = h^{(L-1)} W^{(L)} + b^{(L)}.
+        h^{(l)} = \sigma_l\big(\mathrm{Norm}_l(h^{(l-1)} W^{(l)} + b^{(l)})\big) \quad (l < L),
+        \qquad \mathrm{out} = h^{(L-1)} W^{(L)} + b^{(L)}.
 
-    No activation follows the last layer.
+    No normalisation, activation or dropout follows the last layer.
 
     Shapes:
         input: ``[N, in_channels]``; output: ``[N, out_channels]``.
@@ -52,18 +104,22 @@ class MLP(nn.Module):
         hidden_channels (int): width of the hidden layers (unused when ``num_layers=1``).
         out_channels (int): output width.
         num_layers (int): number of linear layers. (default: ``2``)
-        activation (str): activation between layers, see :func:`make_activation`.
-            (default: ``"prelu"``)
-        batch_norm (bool): ``BatchNorm1d`` before each hidden activation. (default: ``False``)
-        batch_norm_momentum (float): momentum of those running statistics; BGRL uses ``0.01``.
-            (default: ``0.1``, PyTorch's)
+        act (str or nn.Module or None): activation after each hidden layer, see
+            :func:`resolve_activation`. (default: ``"prelu"``)
+        act_kwargs (dict, optional): keywords of the activation's constructor. (default: ``None``)
+        norm (str or nn.Module or None): normalisation before each hidden activation, see
+            :func:`resolve_normalization`; ``None`` for none. (default: ``None``)
+        norm_kwargs (dict, optional): keywords of the normalisation's constructor, e.g.
+            ``{"momentum": 0.01}``. (default: ``None``)
+        dropout (float): dropout probability after each hidden activation. (default: ``0.0``)
 
     Raises:
-        ValueError: non-positive widths or ``num_layers``, an unknown ``activation``, or a
-            momentum outside ``[0, 1]``.
+        ValueError: non-positive widths or ``num_layers``, an unknown ``act`` or ``norm`` name,
+            ``dropout`` outside ``[0, 1]``.
+        TypeError: ``act`` or ``norm`` of another type.
 
     Example:
-        >>> head = MLP(128, 128, 128, activation="elu")
+        >>> head = MLP(128, 128, 128, act="elu")
         >>> z = head(torch.randn(10, 128))   # [10, 128]
     """
 
@@ -73,45 +129,56 @@ class MLP(nn.Module):
         hidden_channels: int,
         out_channels: int,
         num_layers: int = 2,
-        activation: str = "prelu",
-        batch_norm: bool = False,
-        batch_norm_momentum: float = 0.1,
+        act: str | nn.Module | None = "prelu",
+        act_kwargs: dict[str, Any] | None = None,
+        norm: str | nn.Module | None = None,
+        norm_kwargs: dict[str, Any] | None = None,
+        dropout: float = 0.0,
     ) -> None:
-        super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
-        self.hidden_channels = check_positive_int("hidden_channels", hidden_channels)
-        self.out_channels = check_positive_int("out_channels", out_channels)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.activation = check_choice("activation", activation, ACTIVATIONS)
-        self.batch_norm = bool(batch_norm)
-        self.batch_norm_momentum = check_probability("batch_norm_momentum", batch_norm_momentum)
-
-        widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
-        layers: list[nn.Module] = []
-        for layer in range(num_layers):
-            layers.append(nn.Linear(widths[layer], widths[layer + 1]))
-            if layer < num_layers - 1:
-                if batch_norm:
-                    layers.append(nn.BatchNorm1d(widths[layer + 1], momentum=batch_norm_momentum))
-                layers.append(make_activation(activation))
-        self.layers = nn.Sequential(*layers)
+        check_positive_int("in_channels", in_channels)
+        check_positive_int("hidden_channels", hidden_channels)
+        check_positive_int("out_channels", out_channels)
+        check_positive_int("num_layers", num_layers)
+        dropout = float(check_probability("dropout", dropout))
+        # Resolve once up front: errors name our keywords, and PyG receives modules only.
+        activation = resolve_activation(act, act_kwargs)
+        hidden = [hidden_channels] * (num_layers - 1)
+        norms = [resolve_normalization(norm, width, norm_kwargs) for width in hidden]
+        super().__init__(
+            in_channels=in_channels,
+            hidden_channels=hidden_channels,
+            out_channels=out_channels,
+            num_layers=num_layers,
+            dropout=dropout,
+            act=None,
+            norm=None,
+            plain_last=True,
+        )
+        self.norms = nn.ModuleList(norms)
+        self.acts = nn.ModuleList([copy.deepcopy(activation) for _ in hidden])
+        self.hidden_channels = hidden_channels
+        self.act_name = act if isinstance(act, str) or act is None else type(act).__name__
+        self.norm_name = norm if isinstance(norm, str) or norm is None else type(norm).__name__
 
     def reset_parameters(self) -> None:
-        """Re-initialise every layer (linear weights, batch-norm statistics, PReLU slopes)."""
-        for module in self.layers:
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        """Re-initialise every layer (linear weights, normalisation statistics, PReLU slopes)."""
+        super().reset_parameters()
+        for act in self._modules.get("acts", ()):  # PyG's constructor calls this before acts exist
+            if hasattr(act, "reset_parameters"):
+                act.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(
                 f"x must have shape [N, in_channels={self.in_channels}], got {list(x.shape)}"
             )
-        return self.layers(x)
+        for lin, norm, act, p in zip(self.lins[:-1], self.norms, self.acts, self.dropout[:-1]):
+            x = F.dropout(act(norm(lin(x))), p=p, training=self.training)
+        return self.lins[-1](x)
 
-    def extra_repr(self) -> str:
+    def __repr__(self) -> str:
         return (
-            f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
-            f"out_channels={self.out_channels}, num_layers={self.num_layers}, "
-            f"activation={self.activation!r}, batch_norm={self.batch_norm}"
+            f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
+            f"{self.out_channels}, num_layers={self.num_layers}, act={self.act_name!r}, "
+            f"norm={self.norm_name!r})"
         )

@@ -11,23 +11,19 @@ chunk size, not with ``E * d``.
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from gclbt_plugin._validation import check_positive_int
+from gclbt_plugin.encoders.base import Encoder
 from gclbt_plugin.models.base import ContrastModel
 
 #: Rows and edges processed at once by default.
 DEFAULT_CHUNK_SIZE = 65536
 
 
-def supports_layerwise(encoder: nn.Module) -> bool:
-    """Whether ``encoder`` has a ``layerwise_inference(x, edge_index, edge_weight, chunk_size)`` method."""
-    return callable(getattr(encoder, "layerwise_inference", None))
-
-
 @torch.no_grad()
 def full_graph_embeddings(
-    model: ContrastModel | nn.Module,
+    model: ContrastModel | Encoder,
     x: Tensor,
     edge_index: Tensor,
     edge_weight: Tensor | None = None,
@@ -35,13 +31,12 @@ def full_graph_embeddings(
 ) -> Tensor:
     """Every node's frozen representation ``[N, d]`` of the clean graph, in evaluation mode.
 
-    Uses the encoder's ``layerwise_inference`` (e.g.
-    :meth:`gclbt_plugin.encoders.gcn.GCN.layerwise_inference`) when it has one; otherwise the
-    ordinary whole-graph forward pass (``model.embed`` for a contrast model), whose memory is
-    that of full-batch evaluation. The training mode of the model is restored.
+    Runs the encoder's declared :meth:`~gclbt_plugin.encoders.Encoder.layerwise_inference`
+    (memory-bounded for :class:`~gclbt_plugin.encoders.GCN`; an encoder that does not override it
+    does the ordinary whole-graph forward pass). The training mode is restored.
 
     Args:
-        model (ContrastModel | nn.Module): a contrast model (its ``encoder`` is used) or an encoder.
+        model (ContrastModel | Encoder): a contrast model (its ``encoder`` is used) or an encoder.
         x (Tensor): ``[N, F]`` node features (dense or sparse COO).
         edge_index (Tensor): ``[2, E]``.
         edge_weight (Tensor, optional): ``[E]``. (default: ``None``)
@@ -52,19 +47,13 @@ def full_graph_embeddings(
 
     Raises:
         ValueError: ``chunk_size`` is not a positive integer.
+        TypeError: ``model`` is neither a contrast model nor an encoder.
 
     Example:
         >>> embeddings = full_graph_embeddings(model, data.x, data.edge_index, chunk_size=4096)
     """
     check_positive_int("chunk_size", chunk_size)
     encoder = model.encoder if isinstance(model, ContrastModel) else model
-    if supports_layerwise(encoder):
-        return encoder.layerwise_inference(x, edge_index, edge_weight, chunk_size=chunk_size).detach()
-    if isinstance(model, ContrastModel):
-        return model.embed(x, edge_index, edge_weight)
-    was_training = model.training
-    model.eval()
-    try:
-        return model(x, edge_index, edge_weight).detach()
-    finally:
-        model.train(was_training)
+    if not isinstance(encoder, Encoder):
+        raise TypeError(f"model must be a ContrastModel or an Encoder, got {type(model).__name__}")
+    return encoder.layerwise_inference(x, edge_index, edge_weight, chunk_size=chunk_size).detach()

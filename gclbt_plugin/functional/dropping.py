@@ -98,6 +98,26 @@ def apply_edge_mask(
     return edge_index[:, keep], (None if edge_weight is None else edge_weight[keep])
 
 
+def chain_edge_masks(first: Tensor | None, then: Tensor | None) -> Tensor | None:
+    """The keep mask of two edge selections applied one after the other.
+
+    Args:
+        first (Tensor, optional): ``[E]`` bool mask of the edges kept by the first step, or
+            ``None`` (all kept, unchanged).
+        then (Tensor, optional): ``[E']`` bool mask, ``E' = first.sum()``, of the edges the
+            second step keeps among those, or ``None``.
+
+    Returns:
+        Tensor, optional: ``[E]`` bool mask ``m`` with ``edge_index[:, m] ==
+        edge_index[:, first][:, then]``; ``None`` if both are ``None``.
+    """
+    if first is None:
+        return then
+    if then is None:
+        return first
+    return first.masked_scatter(first, then)
+
+
 def mask_features(x: Tensor, masked: Tensor) -> Tensor:
     """Zero the feature columns flagged in ``masked``, for every node; ``x`` is not modified.
 

@@ -67,8 +67,6 @@ class BarlowTwinsLoss(Loss):
         >>> value = loss(torch.randn(100, 32), torch.randn(100, 32))
     """
 
-    requires_target_network = False
-
     def __init__(
         self, lambda_: float | None = None, eps: float = 1e-5, distributed: bool | None = None
     ) -> None:
@@ -93,6 +91,10 @@ class BarlowTwinsLoss(Loss):
                 "group; call torch.distributed.init_process_group first or pass distributed=None"
             )
         return self.distributed
+
+    def reduces_over_ranks(self) -> bool:
+        """``True`` in a process group of more than one rank unless built with ``distributed=False``."""
+        return self.distributed is not False and is_distributed()
 
     def forward(self, h1: Tensor, h2: Tensor) -> Tensor:
         check_pair(h1, h2)

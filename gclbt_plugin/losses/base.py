@@ -13,7 +13,25 @@ class Loss(nn.Module):
     Subclasses implement ``forward(h1, h2)`` with ``h1, h2`` of shape ``[N, d]`` (row ``i`` of
     both is node ``i``) and return a scalar. Besides ``loss(h1, h2)`` the PyGCL spelling
     ``loss(anchor=h1, sample=h2)`` is accepted.
+
+    What a loss needs from the code around it is declared here, and read from here only
+    (``gclbt_plugin.recipes.build`` and ``gclbt_plugin.training`` never look at a concrete class):
+
+    * :attr:`requires_target_network` -- the model wiring: ``True`` makes
+      :func:`~gclbt_plugin.recipes.build.build_model` build the online/target network with a
+      predictor (:class:`~gclbt_plugin.models.BootstrapModel`, BGRL), where ``h1`` is the online
+      prediction and ``h2`` the target; ``False`` a shared encoder on both views.
+    * :meth:`reduces_over_ranks` -- in data-parallel training, whether the value returned on
+      each rank is already the loss of *all* ranks' nodes (so the trainer rescales the gradient);
+      ``False``: each rank's loss covers its own nodes and DDP averages the gradients.
     """
+
+    #: Whether the loss compares an online prediction with a target network's embedding (BGRL).
+    requires_target_network: bool = False
+
+    def reduces_over_ranks(self) -> bool:
+        """Whether a call returns the loss over every rank's nodes (default: ``False``, local)."""
+        return False
 
     def __call__(self, *args: Any, anchor: Tensor | None = None, sample: Tensor | None = None, **kwargs: Any):
         if anchor is not None or sample is not None:

@@ -50,8 +50,6 @@ class InfoNCELoss(Loss):
         >>> value = loss(torch.randn(100, 32), torch.randn(100, 32))
     """
 
-    requires_target_network = False
-
     def __init__(self, tau: float = 0.5, batch_size: int | None = None) -> None:
         super().__init__()
         self.tau = check_positive("tau", tau)

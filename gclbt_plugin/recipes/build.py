@@ -1,10 +1,13 @@
 """Build a :class:`~gclbt_plugin.models.ContrastModel` from a recipe configuration.
 
 Every component is created by name through the plugin registry, so any registered augmenter,
-loss or encoder (ours or a third party's) can be swapped into any recipe by configuration.
-The loss decides the wiring: a loss with ``requires_target_network = True`` (BGRL's
-``BootstrapLoss``) gets the online/target :class:`~gclbt_plugin.models.BootstrapModel`; every
-other loss gets the :class:`~gclbt_plugin.models.DualBranchModel`.
+loss or encoder (ours or a third party's, or one registered in-process with
+:func:`gclbt_plugin.registry.register`) can be swapped into any recipe by configuration; a
+section may also hold a ready instance instead of ``{name: ..., ...}`` (PyG ``resolver`` style).
+The loss decides the wiring through its declared
+:attr:`~gclbt_plugin.losses.Loss.requires_target_network`: ``True`` (BGRL's ``BootstrapLoss``)
+gets the online/target :class:`~gclbt_plugin.models.BootstrapModel`; every other loss gets the
+:class:`~gclbt_plugin.models.DualBranchModel`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from torch import nn
 
 from gclbt_plugin import registry
 from gclbt_plugin.augmentors.base import Augmentor, Compose
+from gclbt_plugin.encoders import RENAMED_KEYWORDS
 from gclbt_plugin.encoders.mlp import MLP
 from gclbt_plugin.models import BootstrapModel, ContrastModel, DualBranchModel
 
@@ -44,6 +48,18 @@ def _create(kind: str, key: str, name: str, kwargs: dict[str, Any]) -> Any:
         return registry.create(kind, name, **kwargs)
     except (ValueError, TypeError, LookupError) as error:
         raise at_key(key, error, kwargs) from error
+
+
+def _component(kind: str, key: str, spec: Any, **defaults: Any) -> Any:
+    """The component a configuration section describes: a ready instance as it is, else
+    ``{name: ..., **kwargs}`` created through the registry with ``defaults`` filled in."""
+    if not isinstance(spec, dict):
+        try:
+            return registry.resolve(kind, spec)
+        except (ValueError, TypeError, LookupError) as error:
+            raise at_key(key, error) from error
+    name, kwargs = _split_name(key, spec)
+    return _create(kind, key, name, {**defaults, **kwargs})
 
 
 def _split_name(section: str, spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -74,6 +90,9 @@ def build_augmentor(section: str, view: dict[str, Any] | None, generator: torch.
     for slot in order:
         if view[slot] is None:
             continue
+        if not isinstance(view[slot], dict):  # a ready augmenter
+            augmentors.append(_component("augmentors", f"{section}.{slot}", view[slot]))
+            continue
         name, kwargs = _split_name(f"{section}.{slot}", view[slot])
         wants_generator = generator is not None and "generator" not in kwargs
         if wants_generator and _accepts(registry.get("augmentors", name), "generator"):
@@ -88,6 +107,7 @@ def build_head(section: str, spec: dict[str, Any], in_channels: int) -> nn.Modul
     kwargs.setdefault("hidden_channels", in_channels)
     kwargs.setdefault("out_channels", in_channels)
     try:
+        registry.check_kwargs(MLP, {"in_channels": in_channels, **kwargs}, "the MLP head", renamed=RENAMED_KEYWORDS)
         return MLP(in_channels, **kwargs)
     except TypeError as error:
         raise ValueError(str(at_key(section, error, kwargs))) from error
@@ -99,7 +119,10 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
     """Create the contrast model described by ``config`` for inputs with ``in_channels`` features.
 
     Args:
-        config (dict): a recipe configuration (see :mod:`gclbt_plugin.recipes.recipe`).
+        config (dict): a recipe configuration (see :mod:`gclbt_plugin.recipes.recipe`); the
+            ``encoder``, ``loss`` and view-slot sections are ``{name: ..., **kwargs}`` or ready
+            instances (an :class:`~gclbt_plugin.encoders.Encoder`, a
+            :class:`~gclbt_plugin.losses.Loss`, an :class:`~gclbt_plugin.augmentors.Augmentor`).
         in_channels (int): number of node features F.
         generator (torch.Generator, optional): passed to every augmenter that accepts one.
 
@@ -111,16 +134,12 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
     for section in ("encoder", "loss", *VIEW_KEYS):
         if section not in config:
             raise ValueError(f"config has no {section!r} section; present: {sorted(config)}")
-    encoder_name, encoder_kwargs = _split_name("encoder", config["encoder"])
-    encoder = _create("encoders", "encoder", encoder_name, {"in_channels": in_channels, **encoder_kwargs})
-    out_channels = getattr(encoder, "out_channels", None)
-    if not isinstance(out_channels, int):
-        raise TypeError(f"encoder {encoder_name!r} must expose an integer attribute out_channels")
-    loss_name, loss_kwargs = _split_name("loss", config["loss"])
-    loss = _create("losses", "loss", loss_name, loss_kwargs)
+    encoder = _component("encoders", "encoder", config["encoder"], in_channels=in_channels)
+    out_channels = encoder.out_channels
+    loss = _component("losses", "loss", config["loss"])
     augmentor1 = build_augmentor("view1", config["view1"], generator)
     augmentor2 = build_augmentor("view2", config["view2"], generator)
-    if getattr(loss, "requires_target_network", False):
+    if loss.requires_target_network:
         predictor_spec = dict(config.get("predictor") or {})
         # The predictor regresses the target's representation: its output width is the encoder's.
         if predictor_spec.setdefault("out_channels", out_channels) != out_channels:
@@ -129,7 +148,9 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
                 f"got {predictor_spec['out_channels']}; leave it unset"
             )
         predictor = build_head("predictor", predictor_spec, out_channels)
-        return BootstrapModel(encoder, augmentor1, augmentor2, predictor, loss, momentum=config.get("momentum", 0.99))
+        # momentum null or unset: the model's default
+        momentum = {} if config.get("momentum") is None else {"momentum": config["momentum"]}
+        return BootstrapModel(encoder, augmentor1, augmentor2, predictor, loss, **momentum)
     projector = config.get("projector")
     head = build_head("projector", projector, out_channels) if projector else None
     return DualBranchModel(encoder, augmentor1, augmentor2, loss, projector=head)

@@ -17,6 +17,10 @@ constructor keywords of registered components::
 
 A recipe's defaults live in a YAML data file (``recipes/configs/<name>.yaml``) holding a
 ``defaults`` section and per-dataset ``datasets.<Name>`` overrides, each citing its source.
+The keys are those of the run configuration's schema (:mod:`gclbt_plugin.config.schema`); the
+layers are merged, and the result checked, by :func:`gclbt_plugin.config.resolve_config` with
+the one merge rule of :func:`gclbt_plugin.config.merge_config`. A recipe is data only: this
+module imports nothing of the package, so the registry can import it.
 """
 
 from __future__ import annotations
@@ -27,41 +31,6 @@ from importlib import resources
 from typing import Any
 
 import yaml
-
-
-def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` into a copy of ``base``.
-
-    A section whose ``name`` changes (e.g. swapping ``InfoNCELoss`` for ``BarlowTwinsLoss``) is
-    replaced whole, so keywords of the old component never leak into the new one.
-    """
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        old = merged.get(key)
-        if isinstance(value, dict) and isinstance(old, dict):
-            renamed = "name" in value and value.get("name") != old.get("name")
-            merged[key] = copy.deepcopy(value) if renamed else merge_config(old, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def parse_assignment(text: str) -> dict[str, Any]:
-    """``"loss.lambda_=0.01"`` -> ``{"loss": {"lambda_": 0.01}}`` (the value is parsed as YAML)."""
-    if "=" not in text:
-        raise ValueError(f"--set expects KEY=VALUE with a dotted KEY (e.g. loss.tau=0.5), got {text!r}")
-    key, _, raw = text.partition("=")
-    path = [part for part in key.strip().split(".") if part]
-    if not path:
-        raise ValueError(f"--set expects a non-empty KEY, got {text!r}")
-    try:
-        value: Any = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as error:
-        reason = str(error).strip().splitlines()[0]
-        raise ValueError(f"--set {key.strip()}: the value {raw!r} is not valid YAML ({reason})") from error
-    for part in reversed(path):
-        value = {part: value}
-    return value
 
 
 @dataclass(frozen=True)
@@ -95,21 +64,27 @@ class Recipe:
         """Datasets with published per-dataset settings."""
         return sorted(self._document().get("datasets", {}))
 
-    def config_for(self, dataset: str | None = None) -> dict[str, Any]:
-        """The default configuration for ``dataset`` (its published settings merged over ``defaults``).
-
-        Keys named ``source`` (citations) are kept under ``sources`` for reporting.
-        """
-        document = self._document()
-        config = copy.deepcopy(document.get("defaults", {}))
-        sources = [document["source"]] if "source" in document else []
-        per_dataset = document.get("datasets", {})
+    def _dataset_entry(self, dataset: str | None) -> dict[str, Any] | None:
+        per_dataset = self._document().get("datasets", {})
         match = next((k for k in per_dataset if dataset and k.lower() == dataset.lower()), None)
-        if match is not None:
-            overrides = copy.deepcopy(per_dataset[match])
-            if "source" in overrides:
-                sources.append(overrides.pop("source"))
-            config = merge_config(config, overrides)
-        config.pop("source", None)
-        config["sources"] = sources
-        return config
+        return None if match is None else per_dataset[match]
+
+    def layers(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        """The configuration layers for ``dataset``, to merge in order: ``defaults``, then the
+        dataset's published settings (if any), citations (``source``) left out."""
+        layers = [copy.deepcopy(self._document().get("defaults", {}))]
+        entry = self._dataset_entry(dataset)
+        if entry is not None:
+            layers.append({k: copy.deepcopy(v) for k, v in entry.items() if k != "source"})
+        for layer in layers:
+            layer.pop("source", None)
+        return layers
+
+    def sources(self, dataset: str | None = None) -> list[str]:
+        """The citations of the recipe's values for ``dataset`` (the file's, then the dataset's)."""
+        document = self._document()
+        sources = [document["source"]] if "source" in document else []
+        entry = self._dataset_entry(dataset)
+        if entry is not None and "source" in entry:
+            sources.append(entry["source"])
+        return sources

@@ -23,19 +23,17 @@ Two modes:
 
 Backends: ``gloo`` on CPU, ``nccl`` on GPU (one GPU per rank, ``cuda:$LOCAL_RANK``).
 
-Command line (every rank probes the same embeddings deterministically; rank 0 prints and writes the
-result; see ``--help``)::
+Command line: ``gclbt train --distributed`` (every rank probes the same embeddings
+deterministically; rank 0 prints and writes the result)::
 
-    torchrun --nproc_per_node 2 -m gclbt_plugin.training.distributed --method gbt --dataset Cora \\
+    torchrun --nproc_per_node 2 -m gclbt_plugin train --distributed --method gbt --dataset Cora \\
         --epochs 2 --batch-size 512
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,15 +41,10 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from gclbt_plugin.losses.barlow_twins import BarlowTwinsLoss
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.training.minibatch import (
-    FullGraphSampler,
-    MiniBatchTrainResult,
-    _loss_module,
-    make_sampler,
-    train_loop,
-)
+from gclbt_plugin.training.loop import train_loop
+from gclbt_plugin.training.samplers import FullGraphSampler, make_sampler
+from gclbt_plugin.training.state import MiniBatchTrainResult
 
 
 def shard_nodes(num_nodes: int, rank: int, world_size: int) -> Tensor:
@@ -67,13 +60,6 @@ def shard_nodes(num_nodes: int, rank: int, world_size: int) -> Tensor:
     if world_size > num_nodes:
         raise ValueError(f"world_size ({world_size}) must not exceed the number of nodes ({num_nodes})")
     return torch.tensor_split(torch.arange(num_nodes), world_size)[rank]
-
-
-def loss_reduces_over_ranks(loss: torch.nn.Module) -> bool:
-    """Whether ``loss`` returns the global loss of all ranks' nodes (Barlow Twins in a process group)."""
-    if not isinstance(loss, BarlowTwinsLoss) or loss.distributed is False:
-        return False
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def train_distributed(
@@ -138,14 +124,15 @@ def train_distributed(
         largest = math.ceil(num_nodes / world)
         num_batches = max(1, math.ceil(largest / batch_size))
         num_batches = min(num_batches, int(shard.numel()))
-        num_layers = int(getattr(getattr(model, "encoder", None), "num_layers", 2))
         batches = make_sampler(
             sampler, edge_index, num_nodes, batch_size=batch_size, num_neighbors=num_neighbors,
-            num_layers=num_layers, input_nodes=shard, num_batches=num_batches,
+            num_layers=model.encoder.num_layers, input_nodes=shard, num_batches=num_batches,
         )
     device_ids = [x.device.index] if x.device.type == "cuda" else None
     wrapped = DistributedDataParallel(model, device_ids=device_ids)
-    scale = float(world) if loss_reduces_over_ranks(_loss_module(model)) else 1.0
+    # A loss over every rank's rows (Barlow Twins' all-reduced C) has the gradient of the global loss on
+    # each rank; DDP averages gradients over ranks, so multiplying by the world size restores it.
+    scale = float(world) if model.loss_reduces_over_ranks() else 1.0
     return train_loop(
         model,
         wrapped,
@@ -169,94 +156,3 @@ def train_distributed(
         handle_signals=False,
     )
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m gclbt_plugin.training.distributed",
-        description="Data-parallel training of one method on one dataset over torch.distributed ranks; "
-        "every rank probes the same embeddings, rank 0 prints and writes the result.",
-    )
-    parser.add_argument("--method", required=True, help="a registered method (gclbt list methods)")
-    parser.add_argument("--dataset", required=True, help="a dataset name, e.g. Cora or ogbn-arxiv")
-    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--epochs", type=int, help="training epochs (beats the recipe)")
-    parser.add_argument("--seed", type=int, default=0, help="model, augmentation and batch seed (default: 0)")
-    parser.add_argument("--batch-size", type=int, help="seed nodes per batch per process (default: full graph)")
-    parser.add_argument("--sampler", choices=["auto", "neighbor", "random-node"], default="auto")
-    parser.add_argument("--num-neighbors", type=int, nargs="+", metavar="K", help="neighbours per hop (neighbor)")
-    parser.add_argument("--protocol", choices=["public", "random", "wikics"], help="default: by dataset")
-    parser.add_argument("--num-splits", type=int, default=20, help="random splits for the probe (default: 20)")
-    parser.add_argument("--backend", choices=["auto", "gloo", "nccl"], default="auto",
-                        help="auto: nccl when CUDA is available, else gloo")
-    parser.add_argument("--output", metavar="FILE", help="results JSON written by rank 0")
-    parser.add_argument("--data-cache", metavar="DIR")
-    parser.add_argument("--data-mirror", metavar="DIR")
-    parser.add_argument("--no-progress", action="store_true")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``torchrun`` entry point (reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*``)."""
-    # Imported here: the experiment pipeline sits above the training layer.
-    from gclbt_plugin.data import load_dataset
-    from gclbt_plugin.errors import UsageError
-    from gclbt_plugin.experiment import run_experiment
-    from gclbt_plugin.files import check_output_file, write_json_atomic
-    from gclbt_plugin.recipes.recipe import parse_assignment
-
-    args = build_parser().parse_args(argv)
-    if args.epochs is not None and args.epochs <= 0:
-        print(f"error: --epochs must be a positive integer, got {args.epochs}", file=sys.stderr)
-        return 1
-    if args.output:
-        try:
-            check_output_file(args.output, "--output")
-        except UsageError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    backend = args.backend
-    if backend == "auto":
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = f"cuda:{local_rank}" if backend == "nccl" else "cpu"
-    if backend == "nccl":
-        torch.cuda.set_device(local_rank)
-    dist.init_process_group(backend)
-    try:
-        rank = dist.get_rank()
-        # Rank 0 fills the dataset cache first; the others then read it.
-        if rank == 0:
-            load_dataset(args.dataset, args.data_cache, args.data_mirror)
-        dist.barrier()
-        overrides: list[dict[str, Any]] = [parse_assignment(text) for text in args.assignments]
-        if args.epochs is not None:
-            overrides.append({"epochs": args.epochs})
-        result = run_experiment(
-            args.method,
-            args.dataset,
-            overrides=overrides,
-            seeds=(args.seed,),
-            protocol=args.protocol,
-            num_splits=args.num_splits,
-            device=device,
-            data_cache=args.data_cache,
-            data_mirror=args.data_mirror,
-            progress=not args.no_progress,
-            batch_size=args.batch_size,
-            sampler=args.sampler,
-            num_neighbors=args.num_neighbors,
-            distributed=True,
-        )
-        if rank == 0:
-            print(result.summary())
-            if args.output:
-                write_json_atomic(result.to_dict(), args.output)
-                print(f"results written to {args.output}")
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - run through torchrun
-    sys.exit(main())

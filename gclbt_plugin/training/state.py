@@ -60,6 +60,19 @@ class TrainResult:
         return self.seconds / run if run else float("nan")
 
 
+@dataclass
+class MiniBatchTrainResult(TrainResult):
+    """:class:`~gclbt_plugin.training.TrainResult` plus how batches were made.
+
+    Attributes:
+        sampler: ``"neighbor"``, ``"random-node"`` or ``"full-graph"``.
+        batches_per_epoch: optimiser steps per epoch.
+    """
+
+    sampler: str = ""
+    batches_per_epoch: int = 0
+
+
 def rng_state(generator: torch.Generator | None) -> dict[str, Any]:
     state: dict[str, Any] = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():

@@ -1,6 +1,6 @@
 """Full-batch training: every method's loop (one optimiser step per epoch on the whole graph).
 
-The loop itself is :func:`gclbt_plugin.training.minibatch.train_loop`, shared with mini-batch and
+The loop itself is :func:`gclbt_plugin.training.loop.train_loop`, shared with mini-batch and
 data-parallel training; full-batch training is its one-batch case.
 """
 
@@ -12,18 +12,20 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data, Dataset
 
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.training.minibatch import FullGraphSampler, train_loop
-from gclbt_plugin.training.state import TrainingDivergedError, TrainResult
+from gclbt_plugin.training.loop import graph_inputs, train_loop
+from gclbt_plugin.training.samplers import FullGraphSampler
+from gclbt_plugin.training.state import MiniBatchTrainResult, TrainingDivergedError, TrainResult
 
 __all__ = ["train", "TrainResult", "TrainingDivergedError"]
 
 
 def train(
     model: ContrastModel,
-    x: Tensor,
-    edge_index: Tensor,
+    x: Tensor | Data | Dataset,
+    edge_index: Tensor | None = None,
     edge_weight: Tensor | None = None,
     *,
     epochs: int,
@@ -36,16 +38,18 @@ def train(
     progress: bool = True,
     callback: Callable[[int, ContrastModel, float], None] | None = None,
     checkpoint_minutes: float | None = None,
-) -> TrainResult:
+) -> MiniBatchTrainResult:
     """Train ``model`` full-batch for ``epochs`` epochs (one optimiser step per epoch).
 
-    Each epoch: ``loss = model(x, edge_index, edge_weight)``, backward, optimiser step,
+    Each epoch: ``loss = model.loss(model(x, edge_index, edge_weight))``, backward, optimiser step,
     ``model.after_step(epoch / epochs)`` (BGRL's EMA), scheduler step.
 
     Args:
         model (ContrastModel): the model, already on the data's device.
-        x (Tensor): node features ``[N, F]`` (dense, or sparse COO for bag-of-words data).
-        edge_index (Tensor): ``[2, E]``.
+        x (Tensor | Data | Dataset): node features ``[N, F]`` (dense, or sparse COO for
+            bag-of-words data); or a PyG ``Data`` (its ``x``, ``edge_index`` and ``edge_weight``)
+            or a one-graph PyG dataset, with ``edge_index`` and ``edge_weight`` left out.
+        edge_index (Tensor): ``[2, E]`` (with a tensor ``x``).
         edge_weight (Tensor, optional): ``[E]``.
         epochs (int): total epochs of the run (a resumed run continues up to this number).
         optimizer (dict): ``{name, lr, weight_decay}``, see :func:`build_optimizer`.
@@ -74,6 +78,7 @@ def train(
         ValueError: bad ``epochs`` / ``checkpoint_every`` / ``checkpoint_minutes`` or graph, or a
             checkpoint written by another configuration.
     """
+    x, edge_index, edge_weight = graph_inputs(x, edge_index, edge_weight)
     sampler = FullGraphSampler(edge_index, seeds=x.size(0))
     return train_loop(
         model,

@@ -12,7 +12,7 @@ The default space is derived from the *resolved configuration*, not from the met
   ``d`` is the dimension the loss sees (the projector's ``out_channels``, else the encoder's), around
   G-BT's default ``1/d``;
 * a loss accepting ``tau`` (InfoNCE): ``tau`` in ``[0.1, 1.0]``;
-* a bootstrap loss (``requires_target_network``, BGRL): ``momentum`` in ``[0.9, 0.999]``.
+* a loss that needs a target network (BGRL's bootstrap loss): ``momentum`` in ``[0.9, 0.999]``.
 
 A YAML search-space file adds, narrows or removes parameters::
 
@@ -27,7 +27,7 @@ A YAML search-space file adds, narrows or removes parameters::
       view2.feature.p: null                            # removes a default parameter
 
 Example:
-    >>> from gclbt_plugin.experiment import resolve_config
+    >>> from gclbt_plugin.config import resolve_config
     >>> space = default_search_space(resolve_config("gclbt", "Cora"))
     >>> sorted(space)[:3]
     ['loss.lambda_', 'view1.edge.p', 'view1.feature.p']
@@ -35,8 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
-import inspect
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +44,19 @@ from typing import Any
 import yaml
 
 from gclbt_plugin import registry
-from gclbt_plugin.recipes.build import VIEW_KEYS
+from gclbt_plugin.config import (
+    VIEW_KEYS,
+    component_keywords,
+    component_kind,
+    get_path,
+    has_path,
+    leaf_paths,
+    loss_dimension,
+    merge_config,
+    needs_target_network,
+    nested,
+)
+from gclbt_plugin.config.schema import head_keywords
 
 #: Upper bound of the default drop-rate range ``[0, DROP_RATE_HIGH]`` (GCA's searched rates stay below it).
 DROP_RATE_HIGH = 0.7
@@ -55,8 +65,6 @@ PARAMETER_TYPES = ("float", "int", "categorical")
 SPEC_KEYS = ("type", "low", "high", "log", "step", "choices")
 FILE_KEYS = ("use_defaults", "parameters")
 
-# Keywords that the model builder passes itself: never searchable.
-_BUILDER_KEYWORDS = frozenset({"self", "generator", "in_channels"})
 _HEAD_SECTIONS = ("projector", "predictor")
 
 
@@ -139,66 +147,8 @@ SearchSpace = dict[str, Parameter]
 # ---------------------------------------------------------------------------------------------
 
 
-def get_path(config: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    """The value at dotted path ``name`` in ``config`` (``default`` when a part is missing)."""
-    node: Any = config
-    for part in name.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return default
-        node = node[part]
-    return node
-
-
-def has_path(config: Mapping[str, Any], name: str) -> bool:
-    missing = object()
-    return get_path(config, name, missing) is not missing
-
-
-def leaf_paths(config: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Every dotted path to a non-mapping value of ``config`` (``sources`` excluded)."""
-    paths = []
-    for key, value in config.items():
-        if not prefix and key == "sources":
-            continue
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            paths.extend(leaf_paths(value, f"{path}."))
-        else:
-            paths.append(path)
-    return paths
-
-
-def component_kind(section: str) -> str | None:
-    """The registry kind of a configuration section: ``encoder`` -> encoders, ``loss`` -> losses,
-    ``view1.edge`` -> augmentors; ``None`` for sections that are not named components."""
-    parts = section.split(".")
-    if parts == ["encoder"]:
-        return "encoders"
-    if parts == ["loss"]:
-        return "losses"
-    if len(parts) == 2 and parts[0] in VIEW_KEYS:
-        return "augmentors"
-    return None
-
-
-def component_keywords(kind: str, name: str) -> set[str] | None:
-    """Keywords accepted by the constructor of the registered component (``None``: any, ``**kwargs``).
-
-    Raises:
-        UnknownPluginError: ``name`` is not registered under ``kind`` (the message lists those that are).
-    """
-    signature = inspect.signature(registry.get(kind, name))
-    parameters = signature.parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {p.name for p in parameters if p.kind in keyword_kinds} - _BUILDER_KEYWORDS
-
-
 def _head_keywords() -> set[str]:
-    from gclbt_plugin.encoders.mlp import MLP
-
-    return {p for p in inspect.signature(MLP).parameters} - _BUILDER_KEYWORDS
+    return head_keywords()
 
 
 def _candidate_names(section: str, config: Mapping[str, Any], space: Mapping[str, Parameter]) -> list[str]:
@@ -288,16 +238,6 @@ def validate_search_space(space: Mapping[str, Parameter], config: Mapping[str, A
 # ---------------------------------------------------------------------------------------------
 
 
-def loss_dimension(config: Mapping[str, Any]) -> int | None:
-    """The embedding dimension ``d`` the loss sees: the projector's output if any, else the encoder's."""
-    projector = config.get("projector")
-    if isinstance(projector, Mapping):
-        size = projector.get("out_channels") or get_path(config, "encoder.out_channels")
-    else:
-        size = get_path(config, "encoder.out_channels")
-    return int(size) if isinstance(size, int) and size > 0 else None
-
-
 def default_search_space(config: Mapping[str, Any]) -> SearchSpace:
     """The default parameters for ``config`` (see the module docstring), keyed by name.
 
@@ -312,14 +252,13 @@ def default_search_space(config: Mapping[str, Any]) -> SearchSpace:
                 space[name] = Parameter(name, "float", 0.0, DROP_RATE_HIGH)
     loss = config.get("loss")
     if isinstance(loss, Mapping) and isinstance(loss.get("name"), str):
-        loss_class = registry.get("losses", loss["name"])
         keywords = component_keywords("losses", loss["name"]) or set()
         d = loss_dimension(config)
         if "lambda_" in keywords and d is not None:
             space["loss.lambda_"] = Parameter("loss.lambda_", "float", 0.1 / d, 10.0 / d, log=True)
         if "tau" in keywords:
             space["loss.tau"] = Parameter("loss.tau", "float", 0.1, 1.0)
-        if getattr(loss_class, "requires_target_network", False):
+        if needs_target_network(loss["name"]):
             space["momentum"] = Parameter("momentum", "float", 0.9, 0.999)
     return dict(sorted(space.items()))
 
@@ -457,40 +396,24 @@ def _order(name: str) -> tuple[bool, int, str]:
     return (not name.endswith(".name"), name.count("."), name)
 
 
-def _set_path(config: dict[str, Any], name: str, value: Any) -> None:
-    parts = name.split(".")
-    node = config
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-
-
 def apply_params(config: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``config`` with each dotted parameter set.
+    """A copy of ``config`` with the dotted parameters merged in as one override.
 
-    Setting ``<section>.name`` to another component replaces the section, keeping only the keywords
-    the new component's constructor accepts (e.g. ``p`` survives ``EdgeDropping`` ->
-    ``AdaptiveEdgeDropping``, ``lambda_`` does not survive ``BarlowTwinsLoss`` -> ``InfoNCELoss``).
-    Parameters whose section's component does not accept them are skipped.
+    The merge is :func:`gclbt_plugin.config.merge_config`, the rule of ``--set`` and ``--config``:
+    setting ``<section>.name`` to another component keeps the section's keywords that the new
+    component's constructor accepts (e.g. ``p`` survives ``EdgeDropping`` -> ``AdaptiveEdgeDropping``,
+    ``lambda_`` does not survive ``BarlowTwinsLoss`` -> ``InfoNCELoss``). A searched keyword that the
+    component chosen for its section does not accept is skipped (a conditional search space).
     """
-    result = copy.deepcopy(dict(config))
-    for name in sorted(params, key=_order):
-        value = params[name]
+    kept = {}
+    for name, value in params.items():
         section, _, leaf = name.rpartition(".")
-        kind = component_kind(section)
-        current = get_path(result, section) if section else None
-        if leaf == "name" and kind is not None and isinstance(current, Mapping) and current.get("name") != value:
-            keywords = component_keywords(kind, str(value))
-            kept = {k: v for k, v in current.items() if k != "name" and (keywords is None or k in keywords)}
-            _set_path(result, section, {"name": value, **kept})
-            continue
-        if kind is not None and isinstance(current, Mapping) and leaf != "name":
-            if not _accepts(section, str(current.get("name")), leaf):
+        if component_kind(section) is not None and leaf != "name":
+            component = params.get(f"{section}.name", get_path(config, f"{section}.name"))
+            if isinstance(component, str) and not _accepts(section, component, leaf):
                 continue
-        _set_path(result, name, value)
-    return result
+        kept[name] = value
+    return merge_config(config, nested(kept))
 
 
 def suggest_params(trial: Any, space: Mapping[str, Parameter], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -513,10 +436,8 @@ def suggest_params(trial: Any, space: Mapping[str, Parameter], config: Mapping[s
     return params
 
 
-def nested(params: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"view1.edge.p": 0.2}`` -> ``{"view1": {"edge": {"p": 0.2}}}``."""
-    result: dict[str, Any] = {}
-    for name, value in params.items():
-        _set_path(result, name, value)
-    return result
-
+__all__ = [
+    "Parameter", "SearchSpace", "apply_params", "component_keywords", "component_kind", "default_search_space",
+    "get_path", "has_path", "leaf_paths", "load_search_space", "loss_dimension", "nested", "parse_parameter",
+    "search_space_to_dict", "suggest_params", "valid_names", "validate_search_space",
+]

@@ -45,6 +45,7 @@ from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
 from gclbt_plugin._progress import progress_bar
+from gclbt_plugin.config import DEFAULT_EPOCHS
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
@@ -287,7 +288,7 @@ class Objective:
         config = apply_params(self.config, params)
         trial.set_user_attr("config", _without_sources(config))
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        epochs = int(config.get("epochs", 100))
+        epochs = int(config.get("epochs", DEFAULT_EPOCHS))
         every = self.eval_every if self.eval_every is not None else max(1, epochs // 10)
         reported: set[int] = set()
 
@@ -569,7 +570,7 @@ def tune(
         method, loaded, config, space, seeds=seeds, num_splits=num_splits, protocol=protocol,
         eval_every=eval_every, eval_splits=eval_splits, device=device,
     )
-    epochs = int(config.get("epochs", 100))
+    epochs = int(config.get("epochs", DEFAULT_EPOCHS))
     study = open_study(
         study_name or default_study_name(method, loaded.name),
         storage,
