@@ -1,39 +1,39 @@
 #!/usr/bin/env bash
-# GPU check of `gclbt tune` (under 10 minutes): a short study with --device cuda in a temporary SQLite
-# storage, then the CUDA device name, the device every trial ran on, and trials per minute.
-# Usage: bash benchmarks/gpu_check.sh [MIRROR]   (default ../shared/datasets; DATASET=Computers,
-#        TRIALS=8, EPOCHS=100 can be overridden; falls back to Cora when the dataset is not in the mirror)
-set -eu
+# GPU check, one command of about 9 minutes on one GPU: the InfoNCE baselines (GRACE, GCA) and BGRL at
+# their published epoch budgets (no --max-epochs: the recipes' epochs) through the paper suite, cheapest
+# cells first, in the suite's result format (cells/*.json, results.md/.csv/.json as `gclbt bench` writes
+# them). Each cell is written when it finishes, so a cut-off run keeps what finished and a rerun continues.
+#
+# On the lent GPU machine (the `device` tool; nothing can be downloaded there, torch / torch-geometric /
+# scikit-learn are installed): copy the mirror into the repository once, as an ignored folder,
+#     cp -r ../shared/datasets .gpu-data && echo /.gpu-data/ >> .git/info/exclude
+# then run, with carry [".gpu-data"]:   bash benchmarks/gpu_check.sh .gpu-data
+# The results come back as $OUT/paper-gpu.tar.gz (the device returns at most 8 files); unpack it into
+# benchmarks/results/paper-gpu and commit it with the device named (results.md names it per cell).
+# Variables: BUDGET (seconds for the cells, default 510), OUT (set by the device tool), PYTHON.
+set -u
 cd "$(dirname "$0")/.."
 mirror=${1:-${MIRROR:-../shared/datasets}}
-dataset=${DATASET:-Computers}
-trials=${TRIALS:-8}
-epochs=${EPOCHS:-100}
-gclbt=${GCLBT:-gclbt}
-python=${PYTHON:-python}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ "$dataset" = Computers ] && [ ! -d "$mirror/Amazon/Computers" ] && [ ! -d "$mirror/Amazon/computers" ]; then
-    echo "Computers not in $mirror; using Cora"; dataset=Cora
+budget=${BUDGET:-510}
+python=${PYTHON:-python3}
+# under the device tool, work outside $OUT (at most 8 files come back) and return one archive
+work=benchmarks/results/paper-gpu
+if [ -n "${OUT:-}" ]; then work=/tmp/paper-gpu; fi
+export PYTHONUNBUFFERED=1
+if ! "$python" -c "import gclbt_plugin.cli.main" 2>/dev/null; then  # the package, without fetching anything
+    "$python" -m pip install -q --no-deps --no-index --no-build-isolation -e . || exit 1
 fi
-"$python" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print('device:', torch.cuda.get_device_name(0))"
-start=$(date +%s.%N)
-"$gclbt" tune --method gclbt --dataset "$dataset" --n-trials "$trials" --epochs "$epochs" \
-    --set scheduler.warmup_epochs=$(( epochs / 10 )) --num-splits 3 --device cuda \
-    --storage "sqlite:///$work/studies.db" --data-mirror "$mirror" --data-cache "$work/data" --no-progress
-end=$(date +%s.%N)
-STORAGE="sqlite:///$work/studies.db" STUDY="gclbt-$dataset" START="$start" END="$end" "$python" - <<'PY'
-import os
-
-import optuna
-import torch
-
-study = optuna.load_study(study_name=os.environ["STUDY"], storage=os.environ["STORAGE"])
-minutes = (float(os.environ["END"]) - float(os.environ["START"])) / 60
-finished = [t for t in study.trials if t.state.is_finished()]
-devices = sorted({t.user_attrs.get("device", "?") for t in finished})
-states = {s: sum(t.state.name == s for t in study.trials) for s in ("COMPLETE", "PRUNED", "FAIL")}
-print(f"gpu_check: {torch.cuda.get_device_name(0)}; trial devices {devices}; trials {states}; "
-      f"{len(finished)} trials in {minutes:.2f} min = {len(finished) / minutes:.2f} trials/minute "
-      f"(including start-up and data loading); best val {study.best_value:.2f} %")
-PY
+"$python" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print('device:', torch.cuda.get_device_name(0))" \
+    || exit 1
+# cheapest first (Planetoid, then Computers, CS, Physics); BGRL's 10,000 epochs last on each dataset
+cells="grace-Cora gca-Cora grace-CiteSeer gca-CiteSeer bgrl-Cora bgrl-CiteSeer grace-Computers gca-Computers
+grace-CS gca-CS bgrl-Computers grace-Physics gca-Physics bgrl-CS bgrl-Physics"
+only=()
+for cell in $cells; do only+=(--only "$cell"); done
+timeout "$budget" "$python" -m gclbt_plugin bench paper --out "$work" --device cuda --data-mirror "$mirror" \
+    --data-cache /tmp/gclbt-data --no-progress --no-plots "${only[@]}"
+echo "cells finished: $(ls "$work/cells" 2>/dev/null | wc -l)"
+"$python" -m gclbt_plugin bench report "$work" --no-plots
+if [ -n "${OUT:-}" ]; then
+    tar czf "$OUT/paper-gpu.tar.gz" -C "$work" .
+fi

@@ -328,6 +328,7 @@ def evaluate_model(
     *,
     layerwise: bool = False,
     splits: list | None = None,
+    score_test: bool = True,
 ) -> ProbeResult:
     """Step 4: the linear probe of ``model``'s frozen embeddings over ``data``'s splits.
 
@@ -335,10 +336,12 @@ def evaluate_model(
         layerwise (bool): compute the embeddings layer-wise in chunks
             (:func:`~gclbt_plugin.evaluation.inference.full_graph_embeddings`), bounded memory.
         splits (list, optional): a subset of ``data.splits`` (e.g. the first few, for pruning).
+        score_test (bool): also score the chosen probe on the test nodes; ``False`` never reads a
+            test label (NaN test accuracies), for hyper-parameter searches. (default: ``True``)
     """
     return evaluate_embeddings(
         embed(model, data, layerwise), data.y, data.splits if splits is None else splits,
-        **probe_options(data, config),
+        score_test=score_test, **probe_options(data, config),
     )
 
 
@@ -355,7 +358,9 @@ def _periodic_probe(
 
     def callback(epoch: int, model: Any, loss: float) -> None:
         if epoch % every == 0 and epoch < epochs:
-            on_evaluation(epoch, evaluate_model(model, data, config, layerwise=layerwise, splits=splits))
+            # validation only: an intermediate probe steers pruning and never reads a test label
+            probe = evaluate_model(model, data, config, layerwise=layerwise, splits=splits, score_test=False)
+            on_evaluation(epoch, probe)
 
     return callback
 
@@ -397,6 +402,7 @@ def run_experiment(
     distributed: bool = False,
     checkpoint_every: int = 50,
     checkpoint_minutes: float | None = None,
+    score_test: bool = True,
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
@@ -436,6 +442,8 @@ def run_experiment(
         distributed (bool): data-parallel training over the initialised ``torch.distributed``
             group (:func:`gclbt_plugin.training.distributed.train_distributed`); every rank
             calls this with the same arguments and gets the same result. (default: ``False``)
+        score_test (bool): score the probe on the test nodes; ``False`` (Optuna's objective) never
+            reads a test label and reports NaN test accuracy. (default: ``True``)
 
     The configuration is checked (:func:`check_config`) before the dataset is loaded.
 
@@ -496,7 +504,7 @@ def run_experiment(
             fingerprint=fingerprint, progress=progress, callback=callback,
         )
         used_sampler = trained.sampler
-        probe = evaluate_model(model, data, config, layerwise=layerwise)
+        probe = evaluate_model(model, data, config, layerwise=layerwise, score_test=score_test)
         total_seconds += time.perf_counter() - started
         tests.extend(probe.test_accuracies)
         vals.extend(probe.val_accuracies)

@@ -54,7 +54,7 @@ def test_config_momentum_without_target_network_is_an_error():
 
 
 def test_config_momentum_null_is_allowed_for_any_loss():
-    config = resolve_config("bgrl", "Cora", [{"loss": {"name": "InfoNCELoss"}, "momentum": None}])
+    config = resolve_config("bgrl", "Cora", [{"loss": {"name": "InfoNCELoss"}, "momentum": None, "predictor": None}])
     assert config["loss"] == {"name": "InfoNCELoss"}
 
 

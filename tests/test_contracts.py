@@ -15,6 +15,7 @@ from torch_geometric.data import Data
 
 from gclbt_plugin import registry
 from gclbt_plugin.encoders import Encoder
+from gclbt_plugin.errors import UsageError
 from gclbt_plugin.experiment import evaluate_model, prepare_data, resolve_config, run_experiment, train_model
 from gclbt_plugin.losses import Loss
 from gclbt_plugin.models import BootstrapModel, DualBranchModel
@@ -121,7 +122,11 @@ def test_build_model_accepts_instances_in_place_of_names(graph):
     encoder, loss = LinearEncoder(graph.num_features, 5), MeanAlignmentLoss()
     config = resolve_config("gbt", None, [{"encoder": encoder, "loss": loss}])
     model = build_model(config, graph.num_features)
-    assert model.encoder is encoder and model.loss_fn is loss
+    assert isinstance(model.encoder, LinearEncoder) and isinstance(model.loss_fn, MeanAlignmentLoss)
+    # copies: the given objects are never trained in place, and every build starts from their weights
+    assert model.encoder is not encoder
+    assert torch.equal(model.encoder.lin.weight, encoder.lin.weight)
+    assert build_model(config, graph.num_features).encoder is not model.encoder
 
 
 def test_the_steps_of_an_experiment_can_be_called_one_by_one(graph):
@@ -149,3 +154,16 @@ def test_readme_python_example_trains_gclbt_with_a_custom_loss_on_a_custom_graph
     exec(compile(code.replace("epochs\": 20", "epochs\": 2"), "README.md", "exec"), {"__name__": "readme"})
     accuracy = float(capsys.readouterr().out.split("test accuracy ")[1].split(" %")[0])
     assert 0.0 <= accuracy <= 100.0
+
+
+@pytest.mark.parametrize("value", [None, 3, "BarlowTwinsLoss"])
+def test_a_section_that_is_neither_a_mapping_nor_an_instance_names_its_key(value):
+    with pytest.raises(UsageError, match=r"^loss must be"):
+        resolve_config("gbt", None, [{"loss": value}])
+
+
+def test_heads_of_the_other_wiring_are_errors():
+    with pytest.raises(UsageError, match="projector is not used with loss 'BootstrapLoss'"):
+        resolve_config("bgrl", "Computers", [{"projector": {"hidden_channels": 64}}])
+    with pytest.raises(UsageError, match="predictor is only used with a loss that needs a target network"):
+        resolve_config("grace", "Cora", [{"predictor": {"hidden_channels": 64}}])

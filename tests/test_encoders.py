@@ -468,3 +468,15 @@ def test_gcn_layerwise_inference_with_graph_layer_norm_equals_eval_forward():
     x = features()
     expected = encoder(x, EDGE_INDEX)
     assert torch.allclose(encoder.layerwise_inference(x, EDGE_INDEX, chunk_size=1), expected, atol=1e-5)
+
+
+def test_mlp_initialises_like_the_nn_linear_stack_for_the_same_seed():
+    # Results measured before the move to torch_geometric.nn.MLP stay reproducible seed for seed.
+    torch.manual_seed(0)
+    reference = [torch.nn.Linear(8, 16), torch.nn.Linear(16, 16), torch.nn.Linear(16, 4)]
+    after_reference = torch.rand(3)
+    torch.manual_seed(0)
+    head = MLP(8, 16, 4, num_layers=3)
+    for lin, ref in zip(head.lins, reference, strict=True):
+        assert torch.equal(lin.weight, ref.weight) and torch.equal(lin.bias, ref.bias)
+    assert torch.equal(torch.rand(3), after_reference)  # the global generator advanced by the same draws

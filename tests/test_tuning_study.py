@@ -147,3 +147,26 @@ def test_report_study_writes_config_report_and_plots(cora, tmp_path):
         "report.json",
     ]
     assert (report.num_evaluations, report.best_trial) == (2, study.best_trial.number)
+
+
+def test_tune_objective_never_reads_a_test_label(cora, tmp_path, monkeypatch):
+    # Every choice of a study is made on validation: the probe's test scorer (the one place test labels
+    # are read) must not run in a trial, neither at the intermediate probes nor at the final one.
+    import gclbt_plugin.evaluation.linear_probe as linear_probe
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the test scorer was called inside a trial")
+
+    monkeypatch.setattr(linear_probe, "test_accuracy", forbidden)
+    study = run_tune(cora, tmp_path, n_trials=2, catch=())
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert all(0.0 < t.value <= 100.0 for t in study.trials)
+
+
+def test_the_test_scorer_guard_can_fail(cora, monkeypatch):
+    # the same patch does catch a run that scores test (so the test above can fail)
+    import gclbt_plugin.evaluation.linear_probe as linear_probe
+
+    monkeypatch.setattr(linear_probe, "test_accuracy", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    with pytest.raises(AssertionError, match="read"):
+        run_experiment("gclbt", cora, overrides=[TINY], progress=False)

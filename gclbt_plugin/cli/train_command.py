@@ -214,6 +214,11 @@ def _run_distributed(
         options["device"] = f"cuda:{local_rank}"
     elif options["device"] == "auto":
         options["device"] = "cpu"
+    elif options["device"] != "cpu":  # gloo ranks would all share one GPU
+        raise UsageError(
+            f"--backend gloo trains on the CPU; got --device {options['device']} (use --backend nccl for one GPU per "
+            "process, or --device cpu)"
+        )
     dist.init_process_group(backend)
     try:
         rank = dist.get_rank()

@@ -36,10 +36,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gclbt_plugin import registry
+from gclbt_plugin.augmentors.base import Augmentor
 from gclbt_plugin.config.merge import VIEW_KEYS, VIEW_SLOTS, component_keywords, needs_target_network
-from gclbt_plugin.encoders import MLP, RENAMED_KEYWORDS
+from gclbt_plugin.encoders import MLP, RENAMED_KEYWORDS, Encoder
 from gclbt_plugin.errors import UsageError
 from gclbt_plugin.evaluation import PREPROCESSING, PROBES
+from gclbt_plugin.losses.base import Loss
 from gclbt_plugin.training.optim import OPTIMIZERS, optimizer_keys
 
 #: The number of epochs of a configuration that names none (the one default).
@@ -167,6 +169,10 @@ class Evaluation(_Section):
     preprocess: str = field(default=UNSET, metadata={"check": _choice(PREPROCESSING)})
 
 
+#: What a ready instance in place of ``{name: ...}`` must be, per registry kind.
+_INSTANCE_BASES: dict[str, type] = {"encoders": Encoder, "losses": Loss, "augmentors": Augmentor}
+
+
 @dataclass(frozen=True)
 class Component:
     """A registered component: ``{name: ..., <constructor keywords>}``, or a ready instance.
@@ -188,6 +194,11 @@ class Component:
         if not isinstance(data, Mapping):
             if isinstance(data, str):
                 raise UsageError(f"{prefix} must be a mapping such as {{name: {data}}}, got {data!r}")
+            base = _INSTANCE_BASES[kind]
+            if not isinstance(data, base):
+                raise UsageError(
+                    f"{prefix} must be {{name: ..., <keywords>}} or a ready {base.__name__} instance, got {data!r}"
+                )
             return cls(kind, None, instance=data)  # a ready instance (build_model resolves it)
         if "name" not in data:
             raise UsageError(f"{prefix} needs a 'name' (a registered {kind[:-1]}), got {dict(data)!r}")
@@ -343,7 +354,19 @@ class RunConfig:
             if missing:
                 raise UsageError(f"the configuration has no {missing[0]!r} section; present: {sorted(config)}")
             loss = sections["loss"]
-            if sections.get("momentum") is not None and not _needs_target(loss):
+            needs_target = _needs_target(loss)
+            name = loss.name or type(loss.instance).__name__
+            if sections.get("projector") is not None and needs_target:
+                raise UsageError(
+                    f"projector is not used with loss {name!r}, which needs a target network (its online branch "
+                    "has a predictor): remove projector (or set projector=null)"
+                )
+            if sections.get("predictor") is not None and not needs_target:
+                raise UsageError(
+                    f"predictor is only used with a loss that needs a target network (e.g. BootstrapLoss); loss "
+                    f"{name!r} has none: remove predictor (or set predictor=null)"
+                )
+            if sections.get("momentum") is not None and not needs_target:
                 name = loss.name or type(loss.instance).__name__
                 raise UsageError(
                     f"momentum ({sections['momentum']}) is only used with a loss that needs a target network "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MLP as PyGMLP
@@ -144,16 +145,23 @@ class MLP(PyGMLP):
         activation = resolve_activation(act, act_kwargs)
         hidden = [hidden_channels] * (num_layers - 1)
         norms = [resolve_normalization(norm, width, norm_kwargs) for width in hidden]
-        super().__init__(
-            in_channels=in_channels,
-            hidden_channels=hidden_channels,
-            out_channels=out_channels,
-            num_layers=num_layers,
-            dropout=dropout,
-            act=None,
-            norm=None,
-            plain_last=True,
-        )
+        # PyG's Linear initialises itself when built and PyG's MLP re-initialises every layer: two draws
+        # per layer. Building without touching the global generator and drawing once per layer, in
+        # order, gives the weights of the nn.Linear stack the recipes were measured with (same seed,
+        # same numbers: Kaiming-uniform weights, uniform(1/sqrt(fan_in)) biases, as nn.Linear).
+        with torch.random.fork_rng(devices=[]):
+            super().__init__(
+                in_channels=in_channels,
+                hidden_channels=hidden_channels,
+                out_channels=out_channels,
+                num_layers=num_layers,
+                dropout=dropout,
+                act=None,
+                norm=None,
+                plain_last=True,
+            )
+        for lin in self.lins:
+            lin.reset_parameters()
         self.norms = nn.ModuleList(norms)
         self.acts = nn.ModuleList([copy.deepcopy(activation) for _ in hidden])
         self.hidden_channels = hidden_channels

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -217,6 +217,19 @@ def _pad(parts: list[Tensor], device: torch.device, mean: bool) -> tuple[Tensor,
     return idx, weights
 
 
+def test_accuracy(predict: Callable[[Any], Any], features: Any, labels: Any) -> float:
+    """The accuracy of the chosen model on a split's test nodes: the one place test labels are read.
+
+    ``predict(features)`` gives the predicted classes (numpy or torch); ``labels`` the true ones.
+    :func:`evaluate_embeddings` calls it once per split after the choice on validation, and not at
+    all with ``score_test=False`` (hyper-parameter searches).
+    """
+    predicted = predict(features)
+    if isinstance(predicted, Tensor):
+        return float((predicted == labels).double().mean())
+    return float((predicted == labels).mean())
+
+
 def _probe_path(
     x: Tensor,
     y: Tensor,
@@ -224,8 +237,10 @@ def _probe_path(
     grid: tuple[float, ...],
     max_iter: int,
     tol: float,
+    score_test: bool = True,
 ) -> tuple[list[list[float]], list[float], list[float], list[float], int]:
-    """The ``bgrl`` protocol on every split: val grid, val / test accuracy and ``C`` chosen."""
+    """The ``bgrl`` protocol on every split: val grid, val / test accuracy (NaN unless ``score_test``)
+    and ``C`` chosen."""
     from threadpoolctl import threadpool_limits
 
     features = x.cpu().numpy()
@@ -243,7 +258,7 @@ def _probe_path(
             best = max(fit.val_accuracy)
             g = min((i for i in range(len(grid)) if fit.val_accuracy[i] == best), key=lambda i: grid[i])
             # the chosen model is scored once on test
-            score = float((fit.models[g].predict(features[test]) == labels[test]).mean())
+            score = test_accuracy(fit.models[g].predict, features[test], labels[test]) if score_test else math.nan
             val_grid.append(fit.val_accuracy)
             val_acc.append(fit.val_accuracy[g])
             test_acc.append(score)
@@ -260,6 +275,7 @@ def _probe_early_stopping(
     eval_every: int,
     lr: float,
     seed: int,
+    score_test: bool = True,
 ) -> tuple[list[int], list[list[float]], list[float], list[float], list[float]]:
     """The ``gca`` protocol on every split at once: checkpoints, val grid, val / test accuracy, epoch."""
     device = x.device
@@ -275,8 +291,11 @@ def _probe_early_stopping(
         t = fit.chosen[s]
         test = test.to(device)
         with torch.no_grad():  # the chosen weights are scored once on test
-            predicted = (x[test] @ fit.weight[s] + fit.bias[s]).argmax(-1)
-        test_acc.append(float((predicted == y[test]).double().mean()))
+
+            def predict(features: Tensor, s: int = s) -> Tensor:
+                return (features @ fit.weight[s] + fit.bias[s]).argmax(-1)
+
+            test_acc.append(test_accuracy(predict, x[test], y[test]) if score_test else math.nan)
         val_acc.append(fit.val_accuracy[s][t])
         chosen.append(float(fit.epochs[t]))
     return fit.epochs, fit.val_accuracy, val_acc, test_acc, chosen
@@ -298,6 +317,7 @@ def evaluate_embeddings(
     num_classes: int | None = None,
     protocol: str = "custom",
     seed: int = 0,
+    score_test: bool = True,
 ) -> ProbeResult:
     """Linear-probe accuracy of frozen embeddings, the hyper-parameter chosen on validation.
 
@@ -323,6 +343,9 @@ def evaluate_embeddings(
             validation nodes of all splits).
         protocol: Name of the split protocol, stored in the result (default: ``"custom"``).
         seed: ``gca``: seed of the Xavier initialisation (default: 0); ``bgrl`` draws nothing.
+        score_test: Score the chosen model on the test nodes (:func:`test_accuracy`); ``False``
+            (hyper-parameter searches) never reads a test label and gives NaN test accuracies
+            (default: ``True``).
 
     Returns:
         A :class:`ProbeResult`.
@@ -368,7 +391,9 @@ def evaluate_embeddings(
         x = preprocess_embeddings(embeddings.double() if probe == "bgrl" else embeddings.float(), preprocess)
     not_converged = 0
     if probe == "bgrl":
-        val_grid, val_acc, test_acc, chosen, not_converged = _probe_path(x, y, parts, grid_values, max_iter, tol)
+        val_grid, val_acc, test_acc, chosen, not_converged = _probe_path(
+            x, y, parts, grid_values, max_iter, tol, score_test
+        )
         tried: tuple[float, ...] = grid_values
         if not_converged:
             warnings.warn(
@@ -378,7 +403,7 @@ def evaluate_embeddings(
             )
     else:
         checkpoints, val_grid, val_acc, test_acc, chosen = _probe_early_stopping(
-            x, y, parts, num_classes, epochs, eval_every, lr, seed
+            x, y, parts, num_classes, epochs, eval_every, lr, seed, score_test
         )
         tried = tuple(float(e) for e in checkpoints)
     return ProbeResult(

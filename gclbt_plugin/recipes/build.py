@@ -12,6 +12,7 @@ gets the online/target :class:`~gclbt_plugin.models.BootstrapModel`; every other
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
@@ -55,7 +56,9 @@ def _component(kind: str, key: str, spec: Any, **defaults: Any) -> Any:
     ``{name: ..., **kwargs}`` created through the registry with ``defaults`` filled in."""
     if not isinstance(spec, dict):
         try:
-            return registry.resolve(kind, spec)
+            # A copy: every model built from the configuration (one per seed) starts from the given
+            # component's state, and the caller's object is never trained in place.
+            return copy.deepcopy(registry.resolve(kind, spec))
         except (ValueError, TypeError, LookupError) as error:
             raise at_key(key, error) from error
     name, kwargs = _split_name(key, spec)
@@ -122,7 +125,9 @@ def build_model(config: dict[str, Any], in_channels: int, generator: torch.Gener
         config (dict): a recipe configuration (see :mod:`gclbt_plugin.recipes.recipe`); the
             ``encoder``, ``loss`` and view-slot sections are ``{name: ..., **kwargs}`` or ready
             instances (an :class:`~gclbt_plugin.encoders.Encoder`, a
-            :class:`~gclbt_plugin.losses.Loss`, an :class:`~gclbt_plugin.augmentors.Augmentor`).
+            :class:`~gclbt_plugin.losses.Loss`, an :class:`~gclbt_plugin.augmentors.Augmentor`),
+            which are copied: every model built starts from the instance's state (its weights are
+            not re-drawn per seed) and the instance itself is never trained.
         in_channels (int): number of node features F.
         generator (torch.Generator, optional): passed to every augmenter that accepts one.
 

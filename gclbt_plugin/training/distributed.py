@@ -40,9 +40,10 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import Tensor
+from torch_geometric.data import Data, Dataset
 
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.training.loop import train_loop
+from gclbt_plugin.training.loop import graph_inputs, train_loop
 from gclbt_plugin.training.samplers import FullGraphSampler, make_sampler
 from gclbt_plugin.training.state import MiniBatchTrainResult
 
@@ -64,8 +65,8 @@ def shard_nodes(num_nodes: int, rank: int, world_size: int) -> Tensor:
 
 def train_distributed(
     model: ContrastModel,
-    x: Tensor,
-    edge_index: Tensor,
+    x: Tensor | Data | Dataset,
+    edge_index: Tensor | None = None,
     edge_weight: Tensor | None = None,
     *,
     epochs: int,
@@ -90,7 +91,8 @@ def train_distributed(
 
     Args:
         model (ContrastModel): on ``x``'s device (``cuda:$LOCAL_RANK`` with NCCL).
-        x, edge_index, edge_weight: the full graph, on every rank.
+        x, edge_index, edge_weight: the full graph, on every rank (or a PyG ``Data`` / one-graph
+            dataset in place of ``x``, as :func:`~gclbt_plugin.training.train`).
         epochs (int): total epochs.
         optimizer (dict): ``{name, lr, weight_decay}``.
         batch_size (int, optional): seed nodes per batch *per rank*; ``None`` trains full-graph
@@ -114,6 +116,7 @@ def train_distributed(
             "train_distributed needs an initialised torch.distributed process group; launch with torchrun "
             "and call torch.distributed.init_process_group first"
         )
+    x, edge_index, edge_weight = graph_inputs(x, edge_index, edge_weight)
     rank, world = dist.get_rank(), dist.get_world_size()
     num_nodes = x.size(0)
     shard = shard_nodes(num_nodes, rank, world)

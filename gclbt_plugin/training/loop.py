@@ -8,7 +8,7 @@ One step, for any :class:`~gclbt_plugin.models.ContrastModel`::
 
 Everything the loop asks of the model is declared on ``ContrastModel`` (``loss``, ``after_step``,
 ``fit_full_graph`` / ``set_subgraph`` / ``release_full_graph``); the batches come from a sampler
-of :mod:`gclbt_plugin.training.minibatch`.
+of :mod:`gclbt_plugin.training.samplers`.
 """
 
 from __future__ import annotations

@@ -315,6 +315,7 @@ class Objective:
                 eval_every=every or None,
                 eval_splits=self.eval_splits,
                 on_evaluation=on_evaluation if every else None,
+                score_test=False,  # the objective is validation accuracy; no test label is read
             )
         except optuna.TrialPruned:
             raise
