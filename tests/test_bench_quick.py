@@ -130,3 +130,14 @@ def test_report_does_not_list_an_unreadable_cell_file_as_not_run(tmp_path: Path)
     (results / "cells" / "gbt-Cora.json").write_text('{"method": "gbt", "data')
     report = collect(results, published={})
     assert ([name for name, _ in report.unreadable], report.not_run()) == (["cells/gbt-Cora.json"], [])
+
+
+def test_report_compares_gclbt_with_gbt_over_shared_pairs(tmp_path: Path):
+    for method, accuracies in (("gclbt", [0.82, 0.80, 0.81, 0.83]), ("gbt", [0.80, 0.80, 0.79, 0.80])):
+        record = _train_output(method, "CS", 100 * sum(accuracies) / 4)
+        record["runs"] = [{"seed": 0, "epochs": 10, "seconds": 5.0, "seconds_per_epoch": 0.5, "final_loss": 1.0,
+                           "probe": {"test_accuracies": accuracies}, "resumed_from": 0}]
+        (tmp_path / f"{method}-CS.json").write_text(json.dumps(record))
+    text = render_markdown(collect(tmp_path, published={}))
+    assert "## Paired comparisons" in text
+    assert "| CS | gclbt − gbt | 4 | +1.75 |" in text

@@ -165,3 +165,16 @@ def test_suggest_params_draws_keyword_only_for_the_chosen_component(gclbt_config
     infonce = suggest_params(fixed({"loss.name": "InfoNCELoss", "loss.tau": 0.3}), space, gclbt_config)
     assert barlow == {"loss.name": "BarlowTwinsLoss"}
     assert infonce == {"loss.name": "InfoNCELoss", "loss.tau": 0.3}
+
+
+def test_apply_params_scales_the_warmup_with_a_searched_budget():
+    # as --epochs does: gclbt's recipe warms up 100 of 1000 epochs, so a 300-epoch trial warms up 30
+    config = resolve_config("gclbt", "Cora")
+    assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (1000, 100)
+    trial = apply_params(config, {"epochs": 300})
+    assert (trial["epochs"], trial["scheduler"]["warmup_epochs"]) == (300, 30)
+    assert trial["scheduler"]["warmup_epochs"] == resolve_config("gclbt", "Cora", [{"epochs": 300}])["scheduler"][
+        "warmup_epochs"
+    ]
+    # a searched warm-up is taken as drawn
+    assert apply_params(config, {"epochs": 300, "scheduler.warmup_epochs": 5})["scheduler"]["warmup_epochs"] == 5

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, pair_accuracies
 from gclbt_plugin.benchmarking.suite import load_suite
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
@@ -116,6 +117,8 @@ class Report:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     title: str = "Benchmark results"
     description: str = ""
+    #: ``row.file -> {(seed, split): test accuracy}`` of every ok row (for the paired comparisons).
+    pairs: dict[str, PairedAccuracies] = field(default_factory=dict)
 
     def ok_rows(self) -> list[Row]:
         return [r for r in self.rows if r.status == "ok"]
@@ -225,6 +228,8 @@ def collect(
         try:
             record = json.loads(path.read_text())
             report.rows.append(row_from_record(record, relative, published))
+            if report.rows[-1].status == "ok":
+                report.pairs[relative] = pair_accuracies(record)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
             report.unreadable.append((relative, f"{type(error).__name__}: {error}"))
     present = {Path(name).stem for name in [*(row.file for row in report.rows), *(n for n, _ in report.unreadable)]}
@@ -341,6 +346,7 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
                 f"| {_fmt(row.seconds_per_epoch, 3)} | {_fmt(row.seconds, 1)} | {memory} | {row.device or '–'} |"
             )
         lines.append("")
+    lines += _paired_section(report)
     not_run = report.not_run()
     if not_run:
         lines += ["## Cells not run", "", "| cell | status | reason |", "|---|---|---|"]
@@ -362,6 +368,45 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
         lines += [f"![{Path(p).stem}]({Path(p).name})" for p in plots]
         lines.append("")
     return "\n".join(lines)
+
+
+#: The pairs compared in results.md when both cells of a dataset are present: (first, second).
+PAIRED_COMPARISONS = (("gclbt", "gbt"),)
+
+
+def _paired_section(report: Report) -> list[str]:
+    """``GCL-BT − G-BT`` per dataset over the (seed, split) pairs both cells hold (same variant)."""
+    lines: list[str] = []
+    ok = report.ok_rows()
+    for first, second in PAIRED_COMPARISONS:
+        for dataset in sorted({r.dataset for r in ok}):
+            for a in (r for r in ok if r.dataset == dataset and r.method == first):
+                b = next(
+                    (r for r in ok if r.dataset == dataset and r.method == second and r.variant == a.variant), None
+                )
+                if b is None:
+                    continue
+                result = compare_cells(report.pairs.get(a.file, {}), report.pairs.get(b.file, {}))
+                if result is None:
+                    continue
+                if not lines:
+                    lines += [
+                        "## Paired comparisons",
+                        "",
+                        "Test accuracy difference (points) over the (model seed, split) pairs both cells hold, "
+                        "Student's paired t-test (scipy `ttest_rel`) and the 95 % interval of the mean "
+                        "difference. The pairs share trained models (20 splits per seed), so the interval "
+                        "speaks for these models and splits.",
+                        "",
+                        "| dataset | comparison | pairs | mean difference | 95 % interval | t | p |",
+                        "|---|---|---|---|---|---|---|",
+                    ]
+                label = f"{a.label()} − {b.label()}"
+                lines.append(
+                    f"| {dataset} | {label} | {result.n} | {result.mean:+.2f} | "
+                    f"[{result.ci_low:+.2f}, {result.ci_high:+.2f}] | {result.t:.2f} | {result.p_value:.3g} |"
+                )
+    return [*lines, ""] if lines else []
 
 
 CSV_FIELDS = [f for f in Row.__dataclass_fields__]

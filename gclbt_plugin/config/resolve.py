@@ -35,6 +35,12 @@ def recipe_config(method: str, dataset: str | None = None) -> dict[str, Any]:
     return config
 
 
+def scaled_warmup(warmup: int, epochs: int, written_for: int) -> int:
+    """A warm-up of ``warmup`` epochs written for a ``written_for``-epoch run, scaled to ``epochs``:
+    at least 1 epoch, and shorter than the run (a 1-epoch run has none)."""
+    return min(epochs - 1, max(1, round(warmup * epochs / written_for)))
+
+
 def _sets_warmup(override: Mapping[str, Any]) -> bool:
     scheduler = override.get("scheduler")
     return isinstance(scheduler, Mapping) and "warmup_epochs" in scheduler
@@ -83,8 +89,7 @@ def resolve_config(
     numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (warmup, epochs, written_for))
     if warmup and numbers:  # other values: the schema names them
         if not pinned and epochs != written_for:
-            # at least 1 epoch, and shorter than the run (a 1-epoch run has none)
-            warmup = scheduler["warmup_epochs"] = min(epochs - 1, max(1, round(warmup * epochs / written_for)))
+            warmup = scheduler["warmup_epochs"] = scaled_warmup(warmup, epochs, written_for)
         if warmup >= epochs:
             raise ValueError(
                 f"scheduler.warmup_epochs ({warmup}) must be shorter than epochs ({epochs}); "

@@ -56,6 +56,7 @@ from gclbt_plugin.config import (
     needs_target_network,
     nested,
 )
+from gclbt_plugin.config.resolve import scaled_warmup
 from gclbt_plugin.config.schema import head_keywords
 
 #: Upper bound of the default drop-rate range ``[0, DROP_RATE_HIGH]`` (GCA's searched rates stay below it).
@@ -403,7 +404,8 @@ def apply_params(config: Mapping[str, Any], params: Mapping[str, Any]) -> dict[s
     setting ``<section>.name`` to another component keeps the section's keywords that the new
     component's constructor accepts (e.g. ``p`` survives ``EdgeDropping`` -> ``AdaptiveEdgeDropping``,
     ``lambda_`` does not survive ``BarlowTwinsLoss`` -> ``InfoNCELoss``). A searched keyword that the
-    component chosen for its section does not accept is skipped (a conditional search space).
+    component chosen for its section does not accept is skipped (a conditional search space). A
+    searched ``epochs`` scales the warm-up with it (unless ``scheduler.warmup_epochs`` is searched too).
     """
     kept = {}
     for name, value in params.items():
@@ -413,7 +415,14 @@ def apply_params(config: Mapping[str, Any], params: Mapping[str, Any]) -> dict[s
             if isinstance(component, str) and not _accepts(section, component, leaf):
                 continue
         kept[name] = value
-    return merge_config(config, nested(kept))
+    merged = merge_config(config, nested(kept))
+    # A searched budget takes the configuration's schedule with it, as --epochs does (see
+    # gclbt_plugin.config.resolve_config): the warm-up is scaled unless it is searched too.
+    scheduler = merged.get("scheduler")
+    warmup = scheduler.get("warmup_epochs") if isinstance(scheduler, dict) else None
+    if "epochs" in kept and "scheduler.warmup_epochs" not in kept and warmup and config.get("epochs"):
+        scheduler["warmup_epochs"] = scaled_warmup(warmup, int(kept["epochs"]), int(config["epochs"]))
+    return merged
 
 
 def suggest_params(trial: Any, space: Mapping[str, Parameter], config: Mapping[str, Any]) -> dict[str, Any]:
