@@ -104,3 +104,58 @@ def test_infonce_loss_rejects_bad_batch_size(batch_size):
 
 def test_infonce_loss_repr_shows_hyper_parameters():
     assert repr(InfoNCELoss(tau=0.2, batch_size=64)) == "InfoNCELoss(tau=0.2, batch_size=64)"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("batch_size", [None, 3, 4, 10, 16])
+def test_infonce_loss_value_and_gradient_equal_naive_formula_full_and_chunked(dtype, batch_size):
+    h1, h2 = views(n=10, seed=3)
+    a1, a2 = h1.to(dtype, copy=True).requires_grad_(), h2.to(dtype, copy=True).requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()  # float64 reference
+    value = InfoNCELoss(tau=0.3, batch_size=batch_size)(a1, a2)
+    reference = naive_grace_loss(b1, b2, 0.3)
+    value.backward()
+    reference.backward()
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    assert value.dtype == dtype
+    assert torch.allclose(value.double(), reference, **tolerance)
+    assert torch.allclose(a1.grad.double(), b1.grad, **tolerance)
+    assert torch.allclose(a2.grad.double(), b2.grad, **tolerance)
+
+
+def test_infonce_loss_below_the_fused_range_matches_naive_formula():
+    # tau = 0.002: e^{-2/tau} underflows even in float64, so the per-row log-sum-exp path runs
+    h1, h2 = views(n=6)
+    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    value, reference = InfoNCELoss(tau=0.002)(a1, a2), naive_grace_loss(b1, b2, 0.002)
+    assert torch.isfinite(value) and torch.allclose(value, reference)
+    value.backward()
+    reference.backward()
+    assert torch.allclose(a1.grad, b1.grad) and torch.allclose(a2.grad, b2.grad)
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_infonce_loss_reuses_its_buffers_from_step_to_step(batch_size):
+    # no N x N (or batch_size x N) allocation per step: the second step uses the first step's buffers
+    h1, h2 = views(n=10)
+    loss = InfoNCELoss(tau=0.5, batch_size=batch_size)
+    pointers = []
+    for _ in range(3):
+        a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+        loss(a1, a2).backward()
+        pointers.append([b.data_ptr() for b in loss._workspace._free])
+    assert pointers[0] == pointers[1] == pointers[2]
+
+
+def test_infonce_loss_two_forward_passes_in_flight_get_separate_buffers():
+    h1, h2 = views(n=8)
+    loss = InfoNCELoss(tau=0.5)
+    a = [t.clone().requires_grad_() for t in (h1, h2)]
+    b = [t.clone().requires_grad_() for t in (h2, h1)]
+    first, second = loss(*a), loss(*b)  # both hold their exponentials until backward
+    (first + second).backward()
+    c = [t.clone().requires_grad_() for t in (h1, h2)]
+    d = [t.clone().requires_grad_() for t in (h2, h1)]
+    (naive_grace_loss(*c, 0.5) + naive_grace_loss(*d, 0.5)).backward()
+    assert torch.allclose(a[0].grad, c[0].grad) and torch.allclose(b[1].grad, d[1].grad)

@@ -26,11 +26,20 @@ class InfoNCELoss(Loss):
              + \sum_{k \neq i} e^{\theta(u_i, u_k)/\tau}}, \qquad
         \mathcal{L} = \frac{1}{2N} \sum_{i=1}^{N} \left[\ell(u_i, v_i) + \ell(v_i, u_i)\right].
 
-    The logarithm is evaluated with ``logsumexp``, so small :math:`\tau` does not overflow.
-    With ``batch_size`` the :math:`N \times N` similarity matrices are computed ``batch_size``
-    rows at a time, and each chunk is recomputed in the backward pass (activation
-    checkpointing), so memory is :math:`O(\text{batch\_size} \cdot N)` in both passes; value
-    and gradients equal the unchunked ones.
+    Computation (value and gradients equal the formula's to float tolerance; tests compare them
+    with a node-by-node evaluation): the three similarity matrices :math:`S = UV^\top/\tau`,
+    :math:`UU^\top/\tau`, :math:`VV^\top/\tau` are computed once, the inter-view one serving both
+    directions (its rows for :math:`\ell(u_i, v_i)`, its columns for :math:`\ell(v_i, u_i)`), and
+    exponentiated in place with the fixed shift :math:`1/\tau` (cosines are in :math:`[-1, 1]`, so
+    every term lies in :math:`[e^{-2/\tau}, 1]`: no overflow, and no underflow as long as
+    :math:`e^{-2/\tau}` is a normal number of the dtype, i.e. :math:`\tau > 0.025` in float32;
+    smaller temperatures fall back to a per-row ``logsumexp``). The gradient is written out
+    (:math:`\partial\mathcal{L}/\partial S_{ik} \propto A_{ik}/r_i + A_{ik}/c_k - 2\delta_{ik}` with
+    :math:`A = e^{S - 1/\tau}` and the row / column sums :math:`r, c`) as matrix products with
+    the stored exponentials, so a step allocates no :math:`N \times N` temporary: the three
+    :math:`N \times N` (or ``batch_size`` :math:`\times N``) buffers are kept and reused from step to
+    step. With ``batch_size`` the rows are processed ``batch_size`` at a time and the exponentials
+    are recomputed in the backward pass, so memory is :math:`O(\text{batch\_size} \cdot N)`.
 
     Shapes:
         h1, h2: ``[N, d]`` embeddings of the two views (usually after a projection head).
@@ -54,11 +63,16 @@ class InfoNCELoss(Loss):
         super().__init__()
         self.tau = check_positive("tau", tau)
         self.batch_size = check_positive_int("batch_size", batch_size, allow_none=True)
+        self._workspace = _Workspace()
 
     def forward(self, h1: Tensor, h2: Tensor) -> Tensor:
         check_pair(h1, h2)
         u = F.normalize(h1, dim=1)
         v = F.normalize(h2, dim=1)
+        if fused_is_exact(self.tau, u.dtype):
+            block = min(self.batch_size or u.size(0), u.size(0))
+            return _FusedInfoNCE.apply(u, v, self.tau, block, self._workspace)
+        # a temperature so small that e^{-2/tau} underflows: per-row log-sum-exp, one direction at a time
         return (self._total(u, v) + self._total(v, u)) / (2 * u.size(0))
 
     def _total(self, anchor: Tensor, other: Tensor) -> Tensor:
@@ -91,3 +105,109 @@ class InfoNCELoss(Loss):
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, batch_size={self.batch_size}"
+
+
+#: ``-ln`` of the smallest normal number of each dtype, less a margin: ``e^{-2/tau}`` above it is exact.
+_LOG_TINY = {torch.float16: 13.0, torch.bfloat16: 80.0, torch.float32: 80.0, torch.float64: 700.0}
+
+
+def fused_is_exact(tau: float, dtype: torch.dtype) -> bool:
+    """Whether the fixed shift ``1/tau`` keeps every term ``e^{S - 1/tau}`` a normal number of ``dtype``."""
+    return 2.0 / tau < _LOG_TINY.get(dtype, 80.0)
+
+
+class _Workspace:
+    """Three ``[rows, N]`` buffers reused from step to step (no per-step N x N allocation).
+
+    A buffer set stays reserved from a forward pass to its backward pass; a second forward pass in
+    between (two losses in flight) gets a fresh set.
+    """
+
+    def __init__(self) -> None:
+        self._free: list[Tensor] | None = None
+
+    def take(self, rows: int, cols: int, like: Tensor) -> list[Tensor]:
+        free, self._free = self._free, None
+        if free is not None and free[0].shape == (rows, cols) and free[0].dtype == like.dtype and (
+            free[0].device == like.device
+        ):
+            return free
+        return [like.new_empty(rows, cols) for _ in range(3)]
+
+    def give_back(self, buffers: list[Tensor]) -> None:
+        self._free = buffers
+
+    def __deepcopy__(self, memo: dict) -> _Workspace:
+        return _Workspace()  # buffers are scratch space, never state
+
+    def __getstate__(self) -> dict:
+        return {"_free": None}
+
+
+def _exponentials(u: Tensor, v: Tensor, start: int, end: int, tau: float, buffers: list[Tensor]) -> list[Tensor]:
+    """``e^{X Y^T / tau - 1/tau}`` for the rows ``[start, end)`` of ``UV^T``, ``UU^T``, ``VV^T`` (self terms 0)."""
+    rows = end - start
+    out = [b[:rows] for b in buffers]
+    for target, (x, y) in zip(out, ((u, v), (u, u), (v, v)), strict=True):
+        torch.mm(x[start:end], y.T, out=target)
+        target.sub_(1.0).mul_(1.0 / tau).exp_()  # (cos - 1) / tau = S - 1/tau, in place
+    index = torch.arange(rows, device=u.device)
+    for within in out[1:]:
+        within[index, index + start] = 0.0  # k != i: a node is not its own negative
+    return out
+
+
+class _FusedInfoNCE(torch.autograd.Function):
+    """GRACE's symmetric loss of unit-norm ``u, v`` with a written-out gradient (see InfoNCELoss)."""
+
+    @staticmethod
+    def forward(ctx, u: Tensor, v: Tensor, tau: float, block: int, workspace: _Workspace) -> Tensor:  # type: ignore[override]
+        n = u.size(0)
+        row_sums = u.new_zeros(n)  # r_i: anchor u_i (inter-view row + intra-view row)
+        col_sums = u.new_zeros(n)  # c_i: anchor v_i (inter-view column + intra-view row of VV^T)
+        buffers = workspace.take(block, n, u)
+        starts = range(0, n, block)
+        for start in starts:
+            end = min(start + block, n)
+            inter, within_u, within_v = _exponentials(u, v, start, end, tau, buffers)
+            row_sums[start:end] = inter.sum(1) + within_u.sum(1)
+            col_sums += inter.sum(0)
+            col_sums[start:end] += within_v.sum(1)
+        positives = (u * v).sum(1).sub_(1.0).div_(tau)  # S_ii - 1/tau
+        loss = (row_sums.log().sum() + col_sums.log().sum() - 2 * positives.sum()) / (2 * n)
+        ctx.tau, ctx.block, ctx.workspace = tau, block, workspace
+        ctx.single = len(starts) == 1 and any(ctx.needs_input_grad[:2])
+        ctx.buffers = buffers if ctx.single else None  # one block: keep the exponentials for backward
+        if not ctx.single:
+            workspace.give_back(buffers)
+        ctx.save_for_backward(u, v, row_sums, col_sums)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        u, v, row_sums, col_sums = ctx.saved_tensors
+        tau, block, n = ctx.tau, ctx.block, u.size(0)
+        buffers = ctx.buffers if ctx.single else ctx.workspace.take(block, n, u)
+        du, dv = -2.0 * v, -2.0 * u  # the positives' -2 delta_ik
+        v_over_c = v / col_sums[:, None]
+        for start in range(0, n, block):
+            end = min(start + block, n)
+            if ctx.single:
+                inter, within_u, within_v = buffers
+            else:
+                inter, within_u, within_v = _exponentials(u, v, start, end, tau, buffers)
+            r = row_sums[start:end, None]
+            c = col_sums[start:end, None]
+            u_block, v_block = u[start:end], v[start:end]
+            # dL/dS_ik ~ A_ik / r_i + A_ik / c_k: rows through v, columns through u
+            du[start:end] += inter @ v / r + inter @ v_over_c
+            dv += inter.T @ (u_block / r) + (inter.T @ u_block) / col_sums[:, None]
+            # intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient
+            du[start:end] += within_u @ u / r
+            du += within_u.T @ (u_block / r)
+            dv[start:end] += within_v @ v / c
+            dv += within_v.T @ (v_block / c)
+        ctx.workspace.give_back(buffers)
+        ctx.buffers = None
+        scale = grad / (2 * n * tau)
+        return du * scale, dv * scale, None, None, None
