@@ -35,8 +35,9 @@ class InfoNCELoss(Loss):
     :math:`e^{-2/\tau}` is a normal number of the dtype, i.e. :math:`\tau > 0.025` in float32;
     smaller temperatures fall back to a per-row ``logsumexp``). The gradient is written out
     (:math:`\partial\mathcal{L}/\partial S_{ik} \propto A_{ik}/r_i + A_{ik}/c_k - 2\delta_{ik}` with
-    :math:`A = e^{S - 1/\tau}` and the row / column sums :math:`r, c`) as matrix products with
-    the stored exponentials, so a step allocates no :math:`N \times N` temporary: the three
+    :math:`A = e^{S - 1/\tau}` and the row / column sums :math:`r, c`) in place of the stored
+    exponentials, then multiplied out: 3 products of :math:`N \times d \times N` forward and 6
+    backward, the bound, and no :math:`N \times N` temporary: the three
     :math:`N \times N` (or ``batch_size`` :math:`\times N``) buffers are kept and reused from step to
     step. With ``batch_size`` the rows are processed ``batch_size`` at a time and the exponentials
     are recomputed in the backward pass, so memory is :math:`O(\text{batch\_size} \cdot N)`.
@@ -189,7 +190,6 @@ class _FusedInfoNCE(torch.autograd.Function):
         tau, block, n = ctx.tau, ctx.block, u.size(0)
         buffers = ctx.buffers if ctx.single else ctx.workspace.take(block, n, u)
         du, dv = -2.0 * v, -2.0 * u  # the positives' -2 delta_ik
-        v_over_c = v / col_sums[:, None]
         for start in range(0, n, block):
             end = min(start + block, n)
             if ctx.single:
@@ -199,14 +199,19 @@ class _FusedInfoNCE(torch.autograd.Function):
             r = row_sums[start:end, None]
             c = col_sums[start:end, None]
             u_block, v_block = u[start:end], v[start:end]
-            # dL/dS_ik ~ A_ik / r_i + A_ik / c_k: rows through v, columns through u
-            du[start:end] += inter @ v / r + inter @ v_over_c
-            dv += inter.T @ (u_block / r) + (inter.T @ u_block) / col_sums[:, None]
-            # intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient
-            du[start:end] += within_u @ u / r
-            du += within_u.T @ (u_block / r)
-            dv[start:end] += within_v @ v / c
-            dv += within_v.T @ (v_block / c)
+            # The exponentials are consumed in place (recomputed per block, or no longer needed).
+            # Intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient.
+            within_u.div_(r)  # dL/dT_ik ~ B_ik / r_i
+            du[start:end] += within_u @ u
+            du += within_u.T @ u_block
+            within_v.div_(c)
+            dv[start:end] += within_v @ v
+            dv += within_v.T @ v_block
+            # Inter-view: dL/dS_ik ~ A_ik / r_i + A_ik / c_k, formed in the freed intra-view buffer.
+            torch.div(inter, r, out=within_u)
+            inter.div_(col_sums[None, :]).add_(within_u)
+            du[start:end] += inter @ v
+            dv += inter.T @ u_block
         ctx.workspace.give_back(buffers)
         ctx.buffers = None
         scale = grad / (2 * n * tau)
