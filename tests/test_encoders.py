@@ -480,3 +480,9 @@ def test_mlp_initialises_like_the_nn_linear_stack_for_the_same_seed():
     for lin, ref in zip(head.lins, reference, strict=True):
         assert torch.equal(lin.weight, ref.weight) and torch.equal(lin.bias, ref.bias)
     assert torch.equal(torch.rand(3), after_reference)  # the global generator advanced by the same draws
+
+
+def test_gcn_norm_kwargs_with_an_unknown_keyword_lists_the_accepted_ones():
+    expected = r"norm_kwargs \['foo'\] for norm='batch_norm'.*accepted keywords: .*'momentum'"
+    with pytest.raises(TypeError, match=expected):
+        GCN(4, 8, norm="batch_norm", norm_kwargs={"foo": 1})

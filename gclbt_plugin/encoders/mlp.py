@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import torch
@@ -75,6 +76,11 @@ def _resolve(name: str, query: Any, kwargs: dict[str, Any] | None, resolver: Any
         module = resolver(query, *args, **(kwargs or {}))
     except ValueError as error:  # PyG: "Could not resolve '<query>' among choices [...]"
         raise ValueError(f"{name} must be a name PyG resolves, got {query!r}: {error}") from error
+    except TypeError as error:  # a keyword the resolved class does not take: name the valid ones
+        accepted = sorted(set(inspect.signature(type(resolver(query, *args)).__init__).parameters) - {"self"})
+        raise TypeError(
+            f"{name}_kwargs {sorted(kwargs or {})} for {name}={query!r}: {error}; accepted keywords: {accepted}"
+        ) from error
     if not isinstance(module, nn.Module):  # e.g. PyG's plain function "swish"
         raise ValueError(f"{name} must name a torch.nn.Module class, got {query!r} (resolves to {module!r})")
     return module
