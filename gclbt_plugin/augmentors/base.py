@@ -225,7 +225,31 @@ class Identity(Augmentor):
         return g
 
 
-class Compose(Augmentor):
+class _Group(Augmentor):
+    """Augmenters made of member augmenters (``self.augmentors``): sparse features are supported when
+    every member supports them, and the mini-batch hooks are forwarded to every member."""
+
+    augmentors: list[Augmentor]
+
+    @property
+    def supports_sparse_features(self) -> bool:  # type: ignore[override]
+        """``True`` when every member accepts a sparse COO ``x``."""
+        return all(aug.supports_sparse_features for aug in self.augmentors)
+
+    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
+        for aug in self.augmentors:
+            aug.fit_full_graph(x, edge_index)
+
+    def set_subgraph(self, edge_ids: Tensor | None) -> None:
+        for aug in self.augmentors:
+            aug.set_subgraph(edge_ids)
+
+    def release_full_graph(self) -> None:
+        for aug in self.augmentors:
+            aug.release_full_graph()
+
+
+class Compose(_Group):
     """Apply ``augmentors`` one after another.
 
     The edge mask of :meth:`augment_with_edge_mask` is that of the whole chain, sparse features
@@ -251,11 +275,6 @@ class Compose(Augmentor):
                 raise TypeError(f"augmentors[{i}] must be an Augmentor, got {type(aug).__name__}")
         self.augmentors = augmentors
 
-    @property
-    def supports_sparse_features(self) -> bool:  # type: ignore[override]
-        """``True`` when every member accepts a sparse COO ``x``."""
-        return all(aug.supports_sparse_features for aug in self.augmentors)
-
     def augment(self, g: GraphT) -> GraphT:
         for aug in self.augmentors:
             g = aug.augment(g)
@@ -264,24 +283,12 @@ class Compose(Augmentor):
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
         return _chain(self.augmentors, g)
 
-    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
-        for aug in self.augmentors:
-            aug.fit_full_graph(x, edge_index)
-
-    def set_subgraph(self, edge_ids: Tensor | None) -> None:
-        for aug in self.augmentors:
-            aug.set_subgraph(edge_ids)
-
-    def release_full_graph(self) -> None:
-        for aug in self.augmentors:
-            aug.release_full_graph()
-
     def __repr__(self) -> str:
         inner = ", ".join(repr(a) for a in self.augmentors)
         return f"Compose([{inner}])"
 
 
-class RandomChoice(Augmentor):
+class RandomChoice(_Group):
     """Apply ``num_choices`` augmenters drawn without replacement from ``augmentors``, in random order.
 
     The mini-batch hooks are forwarded to every candidate.
@@ -315,11 +322,6 @@ class RandomChoice(Augmentor):
             )
         self.num_choices = num_choices
 
-    @property
-    def supports_sparse_features(self) -> bool:  # type: ignore[override]
-        """``True`` when every member accepts a sparse COO ``x``."""
-        return all(aug.supports_sparse_features for aug in self.augmentors)
-
     def _choose(self) -> list[Augmentor]:
         """The augmenters to apply this call, in order (one ``randperm`` draw)."""
         device = self.generator.device if self.generator is not None else "cpu"
@@ -333,18 +335,6 @@ class RandomChoice(Augmentor):
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
         return _chain(self._choose(), g)
-
-    def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
-        for aug in self.augmentors:
-            aug.fit_full_graph(x, edge_index)
-
-    def set_subgraph(self, edge_ids: Tensor | None) -> None:
-        for aug in self.augmentors:
-            aug.set_subgraph(edge_ids)
-
-    def release_full_graph(self) -> None:
-        for aug in self.augmentors:
-            aug.release_full_graph()
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(a) for a in self.augmentors)

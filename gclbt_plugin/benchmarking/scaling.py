@@ -142,10 +142,6 @@ class PointSpec:
         return config_fingerprint(dict(self.__dict__), VARIANTS[self.variant], COMMON_OVERRIDES)
 
 
-def _peak_rss_mb() -> float:
-    return peak_rss_mb()
-
-
 def measure_point(spec: PointSpec) -> dict[str, Any]:
     """Generate the graph, train ``warmup_epochs + epochs`` epochs and time the last ``epochs``.
 
@@ -169,7 +165,7 @@ def _measure(spec: PointSpec) -> dict[str, Any]:
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    rss_before = _peak_rss_mb()
+    rss_before = peak_rss_mb()
     device = resolve_device(spec.device)
     cuda = device.type == "cuda"
     started = time.perf_counter()
@@ -230,7 +226,7 @@ def _measure(spec: PointSpec) -> dict[str, Any]:
         "augmentation_seconds_per_epoch": sum(augment_epoch) / len(augment_epoch),
         "augmentation_share": sum(augment_epoch) / sum(epoch_seconds),
         "generation_seconds": generation,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_before_mb": rss_before,
         "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         "device": str(device),
