@@ -10,6 +10,10 @@
 # load_if_exists); a worker that died leaves a RUNNING trial that the next run fails and retries.
 #   bash benchmarks/compare_studies.sh                        # STUDIES="gbt:Cora gclbt:Cora gbt:CiteSeer gclbt:CiteSeer"
 #   STUDIES="gclbt:Computers" TRIALS=30 bash benchmarks/compare_studies.sh
+#   STUDIES="gclbt/pagerank:Cora gclbt/eigenvector:Cora" bash benchmarks/compare_studies.sh   # GCA-BT variants
+# A method written METHOD/VARIANT trains METHOD with benchmarks/compare/variant-VARIANT.yaml merged over
+# its recipe (--config; e.g. the adaptive augmenters' centrality) and searches METHOD's space; its
+# study is METHOD-VARIANT-DATASET-eEPOCHS.
 # Variables: STUDIES (method:dataset ...), TRIALS (default 30), EPOCHS (1000), EVAL_EVERY (100),
 # WORKERS (2), MIRROR (../shared/datasets), OUT (benchmarks/results/compare-cpu), GCLBT (the command).
 # Random-split datasets are probed on 3 splits per trial (2 for the intermediate reports); Planetoid on
@@ -31,11 +35,19 @@ status=0
 for entry in $studies; do
     method=${entry%%:*}
     dataset=${entry#*:}
-    study="$method-$dataset-e$epochs"
+    variant_args=()
+    if [[ $method == */* ]]; then
+        variant=${method#*/}
+        method=${method%%/*}
+        variant_args=(--config "benchmarks/compare/variant-$variant.yaml")
+        study="$method-$variant-$dataset-e$epochs"
+    else
+        study="$method-$dataset-e$epochs"
+    fi
     echo "== $(date -u +%FT%TZ) study $study: $trials trials of up to $epochs epochs, $workers workers"
     pids=()
     for worker in $(seq 1 "$workers"); do
-        "$gclbt" tune --method "$method" --dataset "$dataset" --epochs "$epochs" --n-trials "$trials" \
+        "$gclbt" tune --method "$method" --dataset "$dataset" "${variant_args[@]}" --epochs "$epochs" --n-trials "$trials" \
             --search-space "benchmarks/compare/space-$method.yaml" --pruner hyperband \
             --eval-every "$every" --eval-splits 2 --num-splits 3 \
             --storage "$storage" --study-name "$study" --optuna-seed "$worker" \

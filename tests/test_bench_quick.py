@@ -141,3 +141,22 @@ def test_report_compares_gclbt_with_gbt_over_shared_pairs(tmp_path: Path):
     text = render_markdown(collect(tmp_path, published={}))
     assert "## Paired comparisons" in text
     assert "| CS | gclbt − gbt | 4 | +1.75 |" in text
+
+
+def test_report_names_the_study_that_chose_a_tuned_cell(tmp_path: Path):
+    provenance = (
+        "tuned by gclbt tune: Optuna study 'gbt-CS-e1000', 30 finished trials (12 complete, 18 pruned), "
+        "chosen on validation only: best trial 7, validation accuracy 92.10 %"
+    )
+    tuned = _train_output("gbt", "CS", 91.0)
+    tuned["config"]["sources"] = [provenance, "G-BT recipe"]
+    (tmp_path / "gbt-CS-tuned.json").write_text(json.dumps({**tuned, "variant": "tuned"}))
+    recipe = _train_output("gclbt", "CS", 90.0)
+    recipe["config"]["sources"] = ["GCL-BT recipe"]
+    (tmp_path / "gclbt-CS.json").write_text(json.dumps(recipe))
+    (tmp_path / "published.yaml").write_text("{}\n")
+    report = write_report(tmp_path, tmp_path / "report", published=tmp_path / "published.yaml")
+    assert {r.method: r.tuned_by for r in report.rows} == {"gbt": provenance, "gclbt": None}
+    assert f"| CS | gbt [tuned] | {provenance} |" in (tmp_path / "report" / "results.md").read_text()
+    with open(tmp_path / "report" / "results.csv", newline="") as handle:
+        assert {row["method"]: row["tuned_by"] for row in csv.DictReader(handle)} == {"gbt": provenance, "gclbt": ""}

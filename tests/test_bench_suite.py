@@ -92,6 +92,13 @@ def test_parse_suite_reads_method_and_dataset_from_config_files(tmp_path: Path):
     ]
 
 
+def test_parse_suite_named_config_block_gives_every_file_its_variant(tmp_path: Path):
+    (tmp_path / "gbt-Cora.yaml").write_text("method: gbt\ndataset: Cora\n")
+    (tmp_path / "gclbt-Cora.yaml").write_text("method: gclbt\ndataset: Cora\n")
+    suite = parse_suite({"blocks": [{"configs": "*.yaml", "name": "tuned"}]}, base_dir=tmp_path)
+    assert [(c.id, c.variant) for c in suite.cells] == [("gbt-Cora-tuned", "tuned"), ("gclbt-Cora-tuned", "tuned")]
+
+
 def test_parse_suite_rejects_missing_config_file(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         parse_suite({"blocks": [{"config": "absent.yaml"}]}, base_dir=tmp_path)

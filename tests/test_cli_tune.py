@@ -8,6 +8,7 @@ import sys
 import optuna
 import pytest
 import torch
+import yaml
 from optuna.trial import TrialState
 
 from gclbt_plugin.cli.main import main
@@ -103,3 +104,20 @@ def test_cli_tune_report_of_missing_study_is_one_line_error(tune_args, capsys):
     data = tune_args[tune_args.index("--storage"):]
     assert main(["tune", "report", "--study-name", "nope", *data]) == 1
     assert "no study named 'nope'" in capsys.readouterr().err
+
+
+def test_cli_tune_report_export_config_writes_the_best_configuration_without_retraining(tune_args, tmp_path, capsys):
+    assert main([*tune_args, "--n-trials", "2"]) == 0
+    data = tune_args[tune_args.index("--storage"):]
+    exported = tmp_path / "tuned" / "gclbt-Cora.yaml"
+    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--export-config", str(exported)]) == 0
+    best = load(tmp_path).best_trial
+    document = yaml.safe_load(exported.read_text())
+    assert document["sources"][0].endswith(f"best trial {best.number}, validation accuracy {best.value:.2f} %")
+    assert not (tmp_path / "tuning").exists()  # no report folder: nothing was retrained
+    assert f"written to {exported}" in capsys.readouterr().out
+
+
+def test_cli_tune_export_config_outside_report_is_a_usage_error(tune_args, tmp_path, capsys):
+    assert main([*tune_args, "--export-config", str(tmp_path / "x.yaml")]) == 1
+    assert "--export-config is an option of 'gclbt tune report'" in capsys.readouterr().err

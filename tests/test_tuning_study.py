@@ -10,7 +10,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 import gclbt_plugin.tuning.study as study_module
-from gclbt_plugin.experiment import run_experiment
+from gclbt_plugin.experiment import resolve_config, run_experiment
 from gclbt_plugin.tuning import default_search_space, export_config, make_storage, report_study, tune
 from gclbt_plugin.tuning.study import open_study
 
@@ -133,6 +133,20 @@ def test_exported_config_reproduces_best_validation_accuracy(cora, tmp_path):
     assert (document.pop("method"), document.pop("dataset")) == ("gclbt", "Cora")
     result = run_experiment("gclbt", cora, overrides=[document], seeds=(0,), num_splits=1, progress=False)
     assert result.val_mean == pytest.approx(study.best_value, abs=1e-9)
+
+
+def test_exported_config_cites_its_study_and_results_record_it(cora, tmp_path):
+    study = run_tune(cora, tmp_path, n_trials=2)
+    document = yaml.safe_load(export_config(study, tmp_path / "best.yaml").read_text())
+    best = study.best_trial
+    assert document["sources"][0] == (
+        f"tuned by gclbt tune: Optuna study {study.study_name!r}, 2 finished trials (2 complete, 0 pruned), "
+        f"chosen on validation only: best trial {best.number}, validation accuracy {best.value:.2f} %"
+    )
+    assert document["sources"][1:] == resolve_config("gclbt", "Cora")["sources"]
+    assert (document.pop("method"), document.pop("dataset")) == ("gclbt", "Cora")
+    result = run_experiment("gclbt", cora, overrides=[document], seeds=(0,), num_splits=1, progress=False)
+    assert result.config["sources"][0].startswith(f"tuned by gclbt tune: Optuna study {study.study_name!r}")
 
 
 def test_report_study_writes_config_report_and_plots(cora, tmp_path):

@@ -23,6 +23,7 @@ import yaml
 
 from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, pair_accuracies
 from gclbt_plugin.benchmarking.suite import load_suite
+from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
 METHOD_DISPLAY = {"grace": "GRACE", "gca": "GCA", "bgrl": "BGRL", "gbt": "G-BT", "gclbt": "GCL-BT"}
@@ -103,6 +104,8 @@ class Row:
     published_source: str | None = None
     difference: float | None = None
     reason: str | None = None
+    #: the provenance of a tuned configuration (its ``sources`` line from ``gclbt tune report``)
+    tuned_by: str | None = None
 
     def label(self) -> str:
         return self.method + (f" [{self.variant}]" if self.variant else "")
@@ -185,6 +188,8 @@ def row_from_record(record: dict[str, Any], file: str, published: dict[str, Any]
     row.cuda_peak_mb = _number(record.get("cuda_peak_mb"))
     row.memory_scope = record.get("memory_scope")
     row.device = record.get("device")
+    sources = (record.get("config") or {}).get("sources") or []
+    row.tuned_by = next((s for s in sources if isinstance(s, str) and s.startswith(TUNED_SOURCE_PREFIX)), None)
     # Published numbers belong to the published method: not to ablation variants.
     entry = published_entry(published, row.method, row.dataset) if not row.variant else None
     if entry is not None:
@@ -347,6 +352,7 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
             )
         lines.append("")
     lines += _paired_section(report)
+    lines += _tuned_section(report)
     not_run = report.not_run()
     if not_run:
         lines += ["## Cells not run", "", "| cell | status | reason |", "|---|---|---|"]
@@ -407,6 +413,16 @@ def _paired_section(report: Report) -> list[str]:
                     f"[{result.ci_low:+.2f}, {result.ci_high:+.2f}] | {result.t:.2f} | {result.p_value:.3g} |"
                 )
     return [*lines, ""] if lines else []
+
+
+def _tuned_section(report: Report) -> list[str]:
+    """Where every tuned cell's configuration comes from: study, trials and the validation accuracy that chose it."""
+    tuned = [r for r in report.ok_rows() if r.tuned_by]
+    if not tuned:
+        return []
+    lines = ["## Tuned configurations", "", "| dataset | method | provenance |", "|---|---|---|"]
+    lines += [f"| {r.dataset} | {r.label()} | {r.tuned_by} |" for r in tuned]
+    return [*lines, ""]
 
 
 CSV_FIELDS = [f for f in Row.__dataclass_fields__]

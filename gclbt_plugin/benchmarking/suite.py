@@ -20,6 +20,7 @@ an epoch budget, the number of random splits and the split protocol. A suite fil
             infonce: {loss: {name: InfoNCELoss, tau: 0.4}}
             barlow:  {loss: {name: BarlowTwinsLoss}}
       - configs: ../tuned/*.yaml   # or config: FILE; method/dataset read from each file
+        name: tuned                # optional: the cells' variant (default: each file's name)
 
 Overrides are nested configuration dicts merged over the recipe's published defaults
 (:func:`gclbt_plugin.config.merge_config`), in the order: suite defaults, block,
@@ -251,7 +252,8 @@ def _expand_block(
             method = _check_method(where, method, known)
             dataset = _dataset(where, dataset)
             overrides = merge_config(settings["overrides"], document)
-            variant = _slug(path.stem)
+            # a named block gives its files one variant (e.g. "tuned"), so cells of different methods pair up
+            variant = _slug(str(block["name"])) if block.get("name") else _slug(path.stem)
             cells.append(
                 Cell(
                     id=f"{method}-{dataset}-{variant}",

@@ -109,6 +109,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--report-splits", type=int, default=20, help="random splits of the retraining (default: 20)")
     report.add_argument("--output-dir", metavar="DIR", help="report files (default: tuning/<study-name>)")
     report.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
+    report.add_argument(
+        "--export-config",
+        metavar="FILE",
+        help="with 'report': only write the best configuration to FILE (with the study, its trial count and "
+        "validation accuracy under sources), no retraining",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show Optuna's log messages (failed trials with tracebacks)"
@@ -144,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
         if getattr(args, flag) < 0:
             raise UsageError(f"--{flag.replace('_', '-')} must be a non-negative integer, got {getattr(args, flag)}")
+    if args.export_config and args.action != "report":
+        raise UsageError("--export-config is an option of 'gclbt tune report' (it exports an existing study's best "
+                         "configuration)")
     if args.action != "report" and args.n_trials < 1:
         raise UsageError(
             f"--n-trials must be a positive integer, got {args.n_trials} (to look at an existing study without "
@@ -157,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
         if not study_name:
             raise UsageError("gclbt tune report needs --study-name (or --method and --dataset)")
         _check_storage(args, storage_url, study_name=study_name)
+        if args.export_config:
+            check_output_file(args.export_config, "--export-config")
+            study = open_study(study_name, storage_url, create=False, heartbeat_interval=heartbeat)
+            return _export(args.export_config, study)
         _check_report_dir(args, study_name)
         study = open_study(study_name, storage_url, create=False, heartbeat_interval=heartbeat)
         return _report(args, study)
@@ -236,6 +249,19 @@ def _check_storage(args: argparse.Namespace, url: str, *, study_name: str | None
 
 def _check_report_dir(args: argparse.Namespace, study_name: str) -> None:
     check_output_dir(Path(args.output_dir or Path("tuning") / study_name), "--output-dir")
+
+
+def _export(path: str, study) -> int:
+    from gclbt_plugin.tuning.report import best_trial, export_config
+
+    try:
+        trial = best_trial(study)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    written = export_config(study, path)
+    print(f"best configuration of study {study.study_name!r} (trial {trial.number}, validation accuracy "
+          f"{trial.value:.2f} %) written to {written} (gclbt train --config {written})")
+    return 0
 
 
 def _report(args: argparse.Namespace, study) -> int:

@@ -24,6 +24,7 @@ from gclbt_plugin.config.schema import (
     DEFAULT_OPTIMIZER,
     PROBE_OPTIONS,
     TOP_LEVEL_KEYS,
+    TUNED_SOURCE_PREFIX,
     Component,
     Evaluation,
     Features,
@@ -37,7 +38,8 @@ from gclbt_plugin.config.schema import (
 )
 
 __all__ = [
-    "_sets_warmup", "DEFAULT_EPOCHS", "DEFAULT_OPTIMIZER", "PROBE_OPTIONS", "TOP_LEVEL_KEYS", "VIEW_KEYS", "VIEW_SLOTS",
+    "_sets_warmup", "DEFAULT_EPOCHS", "DEFAULT_OPTIMIZER", "PROBE_OPTIONS", "TOP_LEVEL_KEYS", "TUNED_SOURCE_PREFIX",
+    "VIEW_KEYS", "VIEW_SLOTS",
     "Component", "Evaluation", "Features", "Head", "Optimizer", "RunConfig", "Scheduler", "View",
     "check_config", "check_run_options", "component_keywords", "component_kind", "config_fingerprint",
     "config_to_yaml", "get_path", "has_path", "leaf_paths", "loss_dimension", "merge_config",

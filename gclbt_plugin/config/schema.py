@@ -121,6 +121,11 @@ def _momentum(key: str, value: Any) -> Any:
     return value
 
 
+#: How a ``sources`` line of a configuration chosen by an Optuna study starts (``gclbt tune report``
+#: writes it; reports pick it out as the cell's provenance).
+TUNED_SOURCE_PREFIX = "tuned by gclbt tune"
+
+
 def _sources(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
         raise UsageError(f"{key} must be a list of strings (citations), got {value!r}")

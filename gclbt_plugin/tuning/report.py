@@ -25,6 +25,7 @@ import optuna
 import yaml
 from optuna.exceptions import ExperimentalWarning
 
+from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 from gclbt_plugin.experiment import ExperimentResult, resolve_config, run_experiment
 from gclbt_plugin.tuning.search_space import apply_params
 from gclbt_plugin.tuning.study import trial_counts
@@ -74,15 +75,36 @@ def best_config(study: optuna.Study) -> dict[str, Any]:
     return {key: value for key, value in config.items() if key != "sources"}
 
 
+def provenance(study: optuna.Study) -> str:
+    """Where a tuned configuration comes from, as one citation line for its ``sources``.
+
+    Names the study, its finished trials (complete / pruned) and the best trial's validation
+    accuracy, the one number that chose it (a study never reads test accuracy).
+    """
+    trial = best_trial(study)
+    counts = trial_counts(study)
+    complete, pruned = counts.get("COMPLETE", 0), counts.get("PRUNED", 0)
+    return (
+        f"{TUNED_SOURCE_PREFIX}: Optuna study {study.study_name!r}, {complete + pruned} finished trials "
+        f"({complete} complete, {pruned} pruned), chosen on validation only: best trial {trial.number}, "
+        f"validation accuracy {trial.value:.2f} %"
+    )
+
+
 def export_config(study: optuna.Study, path: str | os.PathLike) -> Path:
     """Write the best configuration as YAML for ``gclbt train --config`` (with ``method`` and ``dataset``).
+
+    Its ``sources`` start with the study's :func:`provenance`, followed by the recipe's citations,
+    so that every result trained from the file records the study, trial count and validation
+    accuracy that chose it.
 
     Returns:
         Path: the file written.
     """
     trial = best_trial(study)
     method, dataset = _study_attr(study, "method"), _study_attr(study, "dataset")
-    document = {"method": method, "dataset": dataset, **best_config(study)}
+    sources = [provenance(study), *resolve_config(method, dataset).get("sources", [])]
+    document = {"method": method, "dataset": dataset, **best_config(study), "sources": sources}
     params = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(trial.params.items()))
     header = (
         f"# Best configuration of Optuna study {study.study_name!r}: trial {trial.number}, "
