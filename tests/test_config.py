@@ -1,5 +1,7 @@
 """The typed run configuration: unknown keys at every level, one merge rule, --print-config."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -77,6 +79,21 @@ def test_config_round_trips_every_builtin_recipe():
         for dataset in (None, "Cora", "Computers", "WikiCS"):
             config = resolve_config(method, dataset)
             assert RunConfig.from_dict(config).to_dict() == config
+
+
+TUNED = Path(__file__).parents[1] / "benchmarks" / "compare" / "tuned"
+
+
+@pytest.mark.parametrize("method", ["gbt", "gclbt"])
+@pytest.mark.parametrize("dataset", ["Cora", "CiteSeer"])
+def test_planetoid_recipes_are_the_configurations_their_studies_chose(method, dataset):
+    """The recipe data for Planetoid is the study's exported best configuration, and cites the study."""
+    document = yaml.safe_load((TUNED / f"{method}-{dataset}.yaml").read_text())
+    assert (document.pop("method"), document.pop("dataset")) == (method, dataset)
+    provenance = document.pop("sources")[0]
+    recipe = resolve_config(method, dataset)
+    assert recipe["sources"][-1].startswith(provenance + ";")
+    assert {k: v for k, v in recipe.items() if k != "sources"} == document
 
 
 def test_merge_config_keeps_keywords_the_new_component_accepts():
