@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gclbt_plugin.losses import InfoNCELoss, Loss
+from gclbt_plugin.losses.infonce import fused_is_exact
 
 
 def naive_grace_loss(h1, h2, tau):
@@ -123,16 +124,32 @@ def test_infonce_loss_value_and_gradient_equal_naive_formula_full_and_chunked(dt
     assert torch.allclose(a2.grad.double(), b2.grad, **tolerance)
 
 
-def test_infonce_loss_below_the_fused_range_matches_naive_formula():
-    # tau = 0.002: e^{-2/tau} underflows even in float64, so the per-row log-sum-exp path runs
+@pytest.mark.parametrize(
+    ("dtype", "tau", "fused"),
+    [
+        (torch.float32, 0.0135, True),  # 1/tau = 74: e^{+-74} is a normal float32, the unshifted sums stay finite
+        (torch.float32, 0.01, False),  # 1/tau = 100: e^{-100} underflows float32, per-row log-sum-exp
+        (torch.float64, 0.002, True),  # 1/tau = 500 within float64's range
+    ],
+)
+def test_infonce_loss_at_the_edges_of_the_fused_range_matches_naive_formula(dtype, tau, fused):
     h1, h2 = views(n=6)
-    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
-    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
-    value, reference = InfoNCELoss(tau=0.002)(a1, a2), naive_grace_loss(b1, b2, 0.002)
-    assert torch.isfinite(value) and torch.allclose(value, reference)
+    assert fused_is_exact(tau, dtype, 6) is fused
+    a1, a2 = h1.to(dtype, copy=True).requires_grad_(), h2.to(dtype, copy=True).requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()  # float64 reference
+    value, reference = InfoNCELoss(tau=tau)(a1, a2), naive_grace_loss(b1, b2, tau)
+    tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    assert torch.isfinite(value) and torch.allclose(value.double(), reference, **tolerance)
     value.backward()
     reference.backward()
-    assert torch.allclose(a1.grad, b1.grad) and torch.allclose(a2.grad, b2.grad)
+    assert torch.allclose(a1.grad.double(), b1.grad, **tolerance)
+    assert torch.allclose(a2.grad.double(), b2.grad, **tolerance)
+
+
+def test_fused_range_also_bounds_the_sums_of_unshifted_terms():
+    # float16: e^{1/tau} for tau = 0.25 is 54.6, fine alone, but 2N of them overflow 65504 beyond ~600 nodes
+    assert fused_is_exact(0.25, torch.float16, 100)
+    assert not fused_is_exact(0.25, torch.float16, 2000)
 
 
 @pytest.mark.parametrize("batch_size", [None, 4])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -30,14 +32,17 @@ class InfoNCELoss(Loss):
     with a node-by-node evaluation): the three similarity matrices :math:`S = UV^\top/\tau`,
     :math:`UU^\top/\tau`, :math:`VV^\top/\tau` are computed once, the inter-view one serving both
     directions (its rows for :math:`\ell(u_i, v_i)`, its columns for :math:`\ell(v_i, u_i)`), and
-    exponentiated in place with the fixed shift :math:`1/\tau` (cosines are in :math:`[-1, 1]`, so
-    every term lies in :math:`[e^{-2/\tau}, 1]`: no overflow, and no underflow as long as
-    :math:`e^{-2/\tau}` is a normal number of the dtype, i.e. :math:`\tau > 0.025` in float32;
-    smaller temperatures fall back to a per-row ``logsumexp``). The gradient is written out
+    exponentiated in place without a shift: cosines are in :math:`[-1, 1]`, so every term lies in
+    :math:`[e^{-1/\tau}, e^{1/\tau}]`, a normal number as long as :math:`1/\tau` stays below ~80 in
+    float32 and the sums of :math:`2N` terms stay finite (:func:`fused_is_exact`; e.g.
+    :math:`\tau > 0.0125` in float32 for any graph below :math:`10^{12}` nodes); smaller temperatures
+    fall back to a per-row ``logsumexp``. The scale :math:`1/\tau` is folded into the GEMM, so the
+    exponentials cost one pass over each block. The gradient is written out
     (:math:`\partial\mathcal{L}/\partial S_{ik} \propto A_{ik}/r_i + A_{ik}/c_k - 2\delta_{ik}` with
-    :math:`A = e^{S - 1/\tau}` and the row / column sums :math:`r, c`) in place of the stored
-    exponentials, then multiplied out: 3 products of :math:`N \times d \times N` forward and 6
-    backward, the bound, and no :math:`N \times N` temporary: the three
+    :math:`A = e^{S}` and the row / column sums :math:`r, c`; the intra-view :math:`1/r_i` scales the
+    :math:`[N, d]` operands, not the block), then multiplied out: 3 products of
+    :math:`N \times d \times N` forward and 6 backward, the bound, and no :math:`N \times N`
+    temporary: the three
     :math:`N \times N` (or ``batch_size`` :math:`\times N``) buffers are kept and reused from step to
     step. With ``batch_size`` the rows are processed ``batch_size`` at a time and the exponentials
     are recomputed in the backward pass, so memory is :math:`O(\text{batch\_size} \cdot N)`.
@@ -70,10 +75,10 @@ class InfoNCELoss(Loss):
         check_pair(h1, h2)
         u = F.normalize(h1, dim=1)
         v = F.normalize(h2, dim=1)
-        if fused_is_exact(self.tau, u.dtype):
+        if fused_is_exact(self.tau, u.dtype, u.size(0)):
             block = min(self.batch_size or u.size(0), u.size(0))
             return _FusedInfoNCE.apply(u, v, self.tau, block, self._workspace)
-        # a temperature so small that e^{-2/tau} underflows: per-row log-sum-exp, one direction at a time
+        # a temperature so small that e^{-1/tau} underflows (or the sums overflow): per-row log-sum-exp
         return (self._total(u, v) + self._total(v, u)) / (2 * u.size(0))
 
     def _total(self, anchor: Tensor, other: Tensor) -> Tensor:
@@ -108,13 +113,16 @@ class InfoNCELoss(Loss):
         return f"tau={self.tau}, batch_size={self.batch_size}"
 
 
-#: ``-ln`` of the smallest normal number of each dtype, less a margin: ``e^{-2/tau}`` above it is exact.
-_LOG_TINY = {torch.float16: 13.0, torch.bfloat16: 80.0, torch.float32: 80.0, torch.float64: 700.0}
+#: ``-ln`` of the smallest normal number and ``ln`` of the largest finite number of each dtype, less a
+#: margin: ``e^{x}`` is a normal, finite number for ``-_LOG_TINY < x < _LOG_MAX``.
+_LOG_TINY = {torch.float16: 9.0, torch.bfloat16: 80.0, torch.float32: 80.0, torch.float64: 700.0}
+_LOG_MAX = {torch.float16: 10.0, torch.bfloat16: 87.0, torch.float32: 87.0, torch.float64: 708.0}
 
 
-def fused_is_exact(tau: float, dtype: torch.dtype) -> bool:
-    """Whether the fixed shift ``1/tau`` keeps every term ``e^{S - 1/tau}`` a normal number of ``dtype``."""
-    return 2.0 / tau < _LOG_TINY.get(dtype, 80.0)
+def fused_is_exact(tau: float, dtype: torch.dtype, num_nodes: int) -> bool:
+    """Whether every term ``e^{S_ik}`` (``S = cos / tau`` in ``[-1/tau, 1/tau]``) is a normal number of
+    ``dtype`` and the sums of ``2 num_nodes`` of them stay finite, so no shift is needed."""
+    return 1.0 / tau < _LOG_TINY.get(dtype, 80.0) and 1.0 / tau + math.log(2 * num_nodes) < _LOG_MAX.get(dtype, 87.0)
 
 
 class _Workspace:
@@ -146,12 +154,15 @@ class _Workspace:
 
 
 def _exponentials(u: Tensor, v: Tensor, start: int, end: int, tau: float, buffers: list[Tensor]) -> list[Tensor]:
-    """``e^{X Y^T / tau - 1/tau}`` for the rows ``[start, end)`` of ``UV^T``, ``UU^T``, ``VV^T`` (self terms 0)."""
+    """``e^{X Y^T / tau}`` for the rows ``[start, end)`` of ``UV^T``, ``UU^T``, ``VV^T`` (self terms 0).
+
+    The GEMM writes ``X Y^T / tau`` (scale folded in, ``beta = 0`` ignores the buffer's old
+    contents) and one in-place pass exponentiates it: one pass over the ``[rows, N]`` block.
+    """
     rows = end - start
     out = [b[:rows] for b in buffers]
     for target, (x, y) in zip(out, ((u, v), (u, u), (v, v)), strict=True):
-        torch.mm(x[start:end], y.T, out=target)
-        target.sub_(1.0).mul_(1.0 / tau).exp_()  # (cos - 1) / tau = S - 1/tau, in place
+        target.addmm_(x[start:end], y.T, beta=0.0, alpha=1.0 / tau).exp_()
     index = torch.arange(rows, device=u.device)
     for within in out[1:]:
         within[index, index + start] = 0.0  # k != i: a node is not its own negative
@@ -174,7 +185,7 @@ class _FusedInfoNCE(torch.autograd.Function):
             row_sums[start:end] = inter.sum(1) + within_u.sum(1)
             col_sums += inter.sum(0)
             col_sums[start:end] += within_v.sum(1)
-        positives = (u * v).sum(1).sub_(1.0).div_(tau)  # S_ii - 1/tau
+        positives = (u * v).sum(1).div_(tau)  # S_ii
         loss = (row_sums.log().sum() + col_sums.log().sum() - 2 * positives.sum()) / (2 * n)
         ctx.tau, ctx.block, ctx.workspace = tau, block, workspace
         ctx.single = len(starts) == 1 and any(ctx.needs_input_grad[:2])
@@ -199,17 +210,17 @@ class _FusedInfoNCE(torch.autograd.Function):
             r = row_sums[start:end, None]
             c = col_sums[start:end, None]
             u_block, v_block = u[start:end], v[start:end]
-            # The exponentials are consumed in place (recomputed per block, or no longer needed).
-            # Intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient.
-            within_u.div_(r)  # dL/dT_ik ~ B_ik / r_i
-            du[start:end] += within_u @ u
-            du += within_u.T @ u_block
-            within_v.div_(c)
-            dv[start:end] += within_v @ v
-            dv += within_v.T @ v_block
-            # Inter-view: dL/dS_ik ~ A_ik / r_i + A_ik / c_k, formed in the freed intra-view buffer.
+            # Intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient;
+            # dL/dT_ik ~ B_ik / r_i, the 1 / r_i applied to the [rows, d] operands and products, not
+            # to the [rows, N] block.
+            du[start:end] += (within_u @ u).div_(r)
+            du += within_u.T @ (u_block / r)
+            dv[start:end] += (within_v @ v).div_(c)
+            dv += within_v.T @ (v_block / c)
+            # Inter-view: dL/dS_ik ~ A_ik / r_i + A_ik / c_k, formed in place (two passes: the
+            # scaled copy in the freed intra-view buffer, then one fused multiply-add).
             torch.div(inter, r, out=within_u)
-            inter.div_(col_sums[None, :]).add_(within_u)
+            torch.addcmul(within_u, inter, col_sums.reciprocal()[None, :], out=inter)
             du[start:end] += inter @ v
             dv += inter.T @ u_block
         ctx.workspace.give_back(buffers)
