@@ -124,7 +124,7 @@ def test_load_suite_unknown_name_lists_available_suites():
 
 
 def test_plan_cell_uses_published_epochs_by_default():
-    plan = plan_cell(Cell(id="gbt-Cora", method="gbt", dataset="Cora"))
+    plan = plan_cell(Cell(id="gbt-Computers", method="gbt", dataset="Computers"))
     assert (plan["epochs_requested"], plan["config"]["epochs"], plan["epochs_published"]) == (1000, 1000, 1000)
 
 

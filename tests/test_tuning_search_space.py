@@ -169,11 +169,11 @@ def test_suggest_params_draws_keyword_only_for_the_chosen_component(gclbt_config
 
 def test_apply_params_scales_the_warmup_with_a_searched_budget():
     # as --epochs does: gclbt's recipe warms up 100 of 1000 epochs, so a 300-epoch trial warms up 30
-    config = resolve_config("gclbt", "Cora")
+    config = resolve_config("gclbt", "Computers")
     assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (1000, 100)
     trial = apply_params(config, {"epochs": 300})
     assert (trial["epochs"], trial["scheduler"]["warmup_epochs"]) == (300, 30)
-    assert trial["scheduler"]["warmup_epochs"] == resolve_config("gclbt", "Cora", [{"epochs": 300}])["scheduler"][
+    assert trial["scheduler"]["warmup_epochs"] == resolve_config("gclbt", "Computers", [{"epochs": 300}])["scheduler"][
         "warmup_epochs"
     ]
     # a searched warm-up is taken as drawn
