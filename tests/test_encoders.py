@@ -5,6 +5,7 @@ from torch_geometric.nn import MLP as PyGMLP
 from torch_geometric.nn.norm import BatchNorm
 
 from gclbt_plugin.encoders import GCN, MLP, Encoder
+from gclbt_plugin.encoders.gcn import sparse_linear
 
 # A 4-node undirected path 0-1-2-3 plus the chord 0-2, both directions, no self-loops.
 EDGE_INDEX = torch.tensor([[0, 1, 1, 2, 2, 3, 0, 2], [1, 0, 2, 1, 3, 2, 2, 0]])
@@ -344,6 +345,38 @@ def test_gcn_sparse_input_uses_sparse_dense_product(monkeypatch):
     # Once for X W with the sparse features; propagation's products use the CSR adjacency.
     assert calls.count(torch.sparse_coo) == 1
     assert set(calls) == {torch.sparse_coo, torch.sparse_csr}
+
+
+def test_gcn_sparse_input_multiplies_a_contiguous_weight(monkeypatch):
+    # torch's COO kernel reads one row of the dense factor per non-zero: a transposed (strided)
+    # weight made X W 3-8x slower on CPU (benchmarks/method_bound.py).
+    layouts = []
+    sparse_mm = torch.sparse.mm
+
+    def spy(a, b):
+        if a.layout == torch.sparse_coo:
+            layouts.append(b.is_contiguous())
+        return sparse_mm(a, b)
+
+    monkeypatch.setattr(torch.sparse, "mm", spy)
+    torch.manual_seed(0)
+    encoder = GCN(6, hidden_channels=5)
+    encoder(features().to_sparse(), EDGE_INDEX)
+    encoder.layerwise_inference(features().to_sparse(), EDGE_INDEX)
+    assert layouts == [True, True]
+
+
+def test_sparse_linear_is_bit_identical_to_the_transposed_product():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(40, 30, generator=g) * (torch.rand(40, 30, generator=g) < 0.2)).to_sparse()
+    weight = torch.randn(7, 30, generator=g, requires_grad=True)
+    grad = torch.randn(40, 7, generator=g)
+    reference = torch.sparse.mm(x, weight.t())
+    (expected_grad,) = torch.autograd.grad(reference, weight, grad)
+    out = sparse_linear(x, weight)
+    (weight_grad,) = torch.autograd.grad(out, weight, grad)
+    assert torch.equal(out, reference)
+    assert torch.equal(weight_grad, expected_grad)
 
 
 def test_gcn_float64_features_with_float32_edge_weight_give_float64():

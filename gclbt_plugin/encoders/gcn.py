@@ -47,7 +47,7 @@ class GCN(Encoder):
     (``benchmarks/results/propagation.md``) and without the ``O(E d)`` memory. When
     ``edge_weight`` requires a gradient, the edge-list propagation is used so that it gets one.
     A sparse COO ``x`` (bag-of-words features) is multiplied by the first weight matrix with ``torch.sparse.mm`` before
-    propagation, so it is never densified.
+    propagation (:func:`sparse_linear`), so it is never densified.
 
     Shapes:
         x: ``[N, in_channels]`` (dense or sparse COO); edge_index: ``[2, E]``;
@@ -163,7 +163,7 @@ class GCN(Encoder):
         if x.layout == torch.strided:
             return conv(x, edge_index, edge_weight)
         # Sparse features: X W as a sparse-dense product, then GCNConv's own propagation.
-        h = torch.sparse.mm(x, conv.lin.weight.t())
+        h = sparse_linear(x, conv.lin.weight)
         h = conv.propagate(edge_index, x=h, edge_weight=edge_weight)
         return h + conv.bias if conv.bias is not None else h
 
@@ -243,7 +243,7 @@ class GCN(Encoder):
                     for start in range(0, num_nodes, chunk_size):
                         hw[start : start + chunk_size] = conv.lin(h[start : start + chunk_size])
                 else:
-                    hw = torch.sparse.mm(h, weight.t())
+                    hw = sparse_linear(h, weight)
                 h = propagate_in_chunks(hw, edge_index, edge_weight, num_nodes, chunk_size)
                 del hw
                 # A normalisation that mixes rows (e.g. PyG's graph-mode LayerNorm) sees all of them.
@@ -264,6 +264,25 @@ class GCN(Encoder):
             f"act={self.act_name!r}, norm={self.norm_name!r}, dropout={self.dropout}, cached={self.cached}, "
             f"plain_last={self.plain_last}"
         )
+
+
+def sparse_linear(x: Tensor, weight: Tensor) -> Tensor:
+    r"""The product :math:`X W^\top` of sparse COO features and a linear layer's weight, without bias.
+
+    On CPU ``weight.t()`` is made contiguous before ``torch.sparse.mm``: torch's COO kernel adds
+    ``x_ij`` times row ``j`` of the dense factor into output row ``i`` for every non-zero, and a
+    row of the transposed view ``weight.t()`` is strided (``F`` elements apart), which made the
+    product 3-8x slower forward + backward on one CPU thread (Cora, Coauthor CS;
+    ``benchmarks/method_bound.py``). The sums are the same, in the same order: the result and
+    the gradient of ``weight`` (through the copy) are bit-identical to
+    ``torch.sparse.mm(x, weight.t())``. Other devices get ``weight.t()`` as before (cuSPARSE
+    may pick another algorithm for another layout; not measured).
+
+    Shapes:
+        x: ``[N, F]`` sparse COO; weight: ``[d, F]``; output: ``[N, d]`` dense.
+    """
+    transposed = weight.t()
+    return torch.sparse.mm(x, transposed.contiguous() if x.device.type == "cpu" else transposed)
 
 
 def acts_on_rows(norm: nn.Module) -> bool:
