@@ -176,3 +176,35 @@ def test_infonce_loss_two_forward_passes_in_flight_get_separate_buffers():
     d = [t.clone().requires_grad_() for t in (h2, h1)]
     (naive_grace_loss(*c, 0.5) + naive_grace_loss(*d, 0.5)).backward()
     assert torch.allclose(a[0].grad, c[0].grad) and torch.allclose(b[1].grad, d[1].grad)
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_infonce_loss_gradient_scales_with_the_upstream_gradient(batch_size):
+    # the chunked loss computes its gradient in the forward pass; backward must still apply grad_output
+    h1, h2 = views(n=10, seed=5)
+    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    (-2.5 * InfoNCELoss(tau=0.5, batch_size=batch_size)(a1, a2)).backward()
+    (-2.5 * naive_grace_loss(b1, b2, 0.5)).backward()
+    assert torch.allclose(a1.grad, b1.grad) and torch.allclose(a2.grad, b2.grad)
+
+
+def test_infonce_loss_chunked_backward_twice_with_retained_graph_doubles_the_gradient():
+    h1, h2 = views(n=10, seed=6)
+    a1, a2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    b1, b2 = h1.clone().requires_grad_(), h2.clone().requires_grad_()
+    value = InfoNCELoss(tau=0.5, batch_size=4)(a1, a2)
+    value.backward(retain_graph=True)
+    value.backward()
+    (2 * naive_grace_loss(b1, b2, 0.5)).backward()
+    assert torch.allclose(a1.grad, b1.grad) and torch.allclose(a2.grad, b2.grad)
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_infonce_loss_without_grad_gives_its_buffers_back_at_once(batch_size):
+    # evaluation under no_grad keeps no [rows, N] buffer reserved for a backward pass that never comes
+    h1, h2 = views(n=10)
+    loss = InfoNCELoss(tau=0.5, batch_size=batch_size)
+    with torch.no_grad():
+        loss(h1.clone().requires_grad_(), h2.clone().requires_grad_())
+    assert loss._workspace._free is not None

@@ -44,8 +44,11 @@ class InfoNCELoss(Loss):
     :math:`N \times d \times N` forward and 6 backward, the bound, and no :math:`N \times N`
     temporary: the three
     :math:`N \times N` (or ``batch_size`` :math:`\times N``) buffers are kept and reused from step to
-    step. With ``batch_size`` the rows are processed ``batch_size`` at a time and the exponentials
-    are recomputed in the backward pass, so memory is :math:`O(\text{batch\_size} \cdot N)`.
+    step. With ``batch_size`` the rows are processed ``batch_size`` at a time, so memory is
+    :math:`O(\text{batch\_size} \cdot N)`; the column sums :math:`c` are only complete after the
+    last block, so when a gradient is needed the forward pass computes it in two sweeps (anchors
+    :math:`u`, then anchors :math:`v`, the inter-view block recomputed once): 10 products instead of
+    9, and the backward pass only scales it.
 
     Shapes:
         h1, h2: ``[N, d]`` embeddings of the two views (usually after a projection head).
@@ -77,7 +80,8 @@ class InfoNCELoss(Loss):
         v = F.normalize(h2, dim=1)
         if fused_is_exact(self.tau, u.dtype, u.size(0)):
             block = min(self.batch_size or u.size(0), u.size(0))
-            return _FusedInfoNCE.apply(u, v, self.tau, block, self._workspace)
+            with_grad = torch.is_grad_enabled() and (u.requires_grad or v.requires_grad)
+            return _FusedInfoNCE.apply(u, v, self.tau, block, self._workspace, with_grad)
         # a temperature so small that e^{-1/tau} underflows (or the sums overflow): per-row log-sum-exp
         return (self._total(u, v) + self._total(v, u)) / (2 * u.size(0))
 
@@ -153,77 +157,147 @@ class _Workspace:
         return {"_free": None}
 
 
-def _exponentials(u: Tensor, v: Tensor, start: int, end: int, tau: float, buffers: list[Tensor]) -> list[Tensor]:
-    """``e^{X Y^T / tau}`` for the rows ``[start, end)`` of ``UV^T``, ``UU^T``, ``VV^T`` (self terms 0).
+def _exp_block(target: Tensor, rows: Tensor, other: Tensor, tau: float) -> Tensor:
+    """``e^{rows other^T / tau}`` written into ``target`` (``[len(rows), N]``).
 
-    The GEMM writes ``X Y^T / tau`` (scale folded in, ``beta = 0`` ignores the buffer's old
-    contents) and one in-place pass exponentiates it: one pass over the ``[rows, N]`` block.
+    The GEMM writes ``rows other^T / tau`` (scale folded in, ``beta = 0`` ignores the buffer's old
+    contents) and one in-place pass exponentiates it: one pass over the block.
     """
-    rows = end - start
-    out = [b[:rows] for b in buffers]
+    return target.addmm_(rows, other.T, beta=0.0, alpha=1.0 / tau).exp_()
+
+
+def _drop_self_terms(within: Tensor, start: int) -> None:
+    """Zero the entries ``(i, start + i)`` of an intra-view block: a node is not its own negative."""
+    index = torch.arange(within.size(0), device=within.device)
+    within[index, index + start] = 0.0
+
+
+def _exponentials(u: Tensor, v: Tensor, start: int, end: int, tau: float, buffers: list[Tensor]) -> list[Tensor]:
+    """``e^{X Y^T / tau}`` for the rows ``[start, end)`` of ``UV^T``, ``UU^T``, ``VV^T`` (self terms 0)."""
+    out = [b[: end - start] for b in buffers]
     for target, (x, y) in zip(out, ((u, v), (u, u), (v, v)), strict=True):
-        target.addmm_(x[start:end], y.T, beta=0.0, alpha=1.0 / tau).exp_()
-    index = torch.arange(rows, device=u.device)
+        _exp_block(target, x[start:end], y, tau)
     for within in out[1:]:
-        within[index, index + start] = 0.0  # k != i: a node is not its own negative
+        _drop_self_terms(within, start)
     return out
 
 
 class _FusedInfoNCE(torch.autograd.Function):
-    """GRACE's symmetric loss of unit-norm ``u, v`` with a written-out gradient (see InfoNCELoss)."""
+    """GRACE's symmetric loss of unit-norm ``u, v`` with a written-out gradient (see InfoNCELoss).
+
+    One block (all rows): the forward pass computes the three exponential blocks and keeps them,
+    the backward pass multiplies out the gradient (3 + 6 products). Several blocks with a gradient
+    needed: the forward pass computes the gradient too (:func:`_chunked_loss_and_gradient`, 10
+    products) and the backward pass only scales it. Without a gradient: 3 products.
+    """
 
     @staticmethod
-    def forward(ctx, u: Tensor, v: Tensor, tau: float, block: int, workspace: _Workspace) -> Tensor:  # type: ignore[override]
+    def forward(ctx, u: Tensor, v: Tensor, tau: float, block: int, workspace: _Workspace, with_grad: bool) -> Tensor:  # type: ignore[override]
         n = u.size(0)
+        buffers = workspace.take(block, n, u)
+        ctx.tau, ctx.workspace = tau, workspace
+        ctx.buffers, ctx.gradients = None, None
+        if with_grad and block < n:
+            loss, ctx.gradients = _chunked_loss_and_gradient(u, v, tau, block, buffers)
+            workspace.give_back(buffers)
+            return loss
         row_sums = u.new_zeros(n)  # r_i: anchor u_i (inter-view row + intra-view row)
         col_sums = u.new_zeros(n)  # c_i: anchor v_i (inter-view column + intra-view row of VV^T)
-        buffers = workspace.take(block, n, u)
-        starts = range(0, n, block)
-        for start in starts:
+        for start in range(0, n, block):
             end = min(start + block, n)
             inter, within_u, within_v = _exponentials(u, v, start, end, tau, buffers)
             row_sums[start:end] = inter.sum(1) + within_u.sum(1)
             col_sums += inter.sum(0)
             col_sums[start:end] += within_v.sum(1)
-        positives = (u * v).sum(1).div_(tau)  # S_ii
-        loss = (row_sums.log().sum() + col_sums.log().sum() - 2 * positives.sum()) / (2 * n)
-        ctx.tau, ctx.block, ctx.workspace = tau, block, workspace
-        ctx.single = len(starts) == 1 and any(ctx.needs_input_grad[:2])
-        ctx.buffers = buffers if ctx.single else None  # one block: keep the exponentials for backward
-        if not ctx.single:
+        loss = _loss_from_sums(u, v, tau, row_sums, col_sums)
+        if with_grad:  # one block: keep the exponentials for the backward pass
+            ctx.buffers = buffers
+            ctx.save_for_backward(u, v, row_sums, col_sums)
+        else:
             workspace.give_back(buffers)
-        ctx.save_for_backward(u, v, row_sums, col_sums)
         return loss
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        u, v, row_sums, col_sums = ctx.saved_tensors
-        tau, block, n = ctx.tau, ctx.block, u.size(0)
-        buffers = ctx.buffers if ctx.single else ctx.workspace.take(block, n, u)
-        du, dv = -2.0 * v, -2.0 * u  # the positives' -2 delta_ik
-        for start in range(0, n, block):
-            end = min(start + block, n)
-            if ctx.single:
-                inter, within_u, within_v = buffers
-            else:
-                inter, within_u, within_v = _exponentials(u, v, start, end, tau, buffers)
-            r = row_sums[start:end, None]
-            c = col_sums[start:end, None]
-            u_block, v_block = u[start:end], v[start:end]
-            # Intra-view terms: UU^T / tau is symmetric in u, so both of its factors carry gradient;
-            # dL/dT_ik ~ B_ik / r_i, the 1 / r_i applied to the [rows, d] operands and products, not
-            # to the [rows, N] block.
-            du[start:end] += (within_u @ u).div_(r)
-            du += within_u.T @ (u_block / r)
-            dv[start:end] += (within_v @ v).div_(c)
-            dv += within_v.T @ (v_block / c)
-            # Inter-view: dL/dS_ik ~ A_ik / r_i + A_ik / c_k, formed in place (two passes: the
-            # scaled copy in the freed intra-view buffer, then one fused multiply-add).
-            torch.div(inter, r, out=within_u)
-            torch.addcmul(within_u, inter, col_sums.reciprocal()[None, :], out=inter)
-            du[start:end] += inter @ v
-            dv += inter.T @ u_block
-        ctx.workspace.give_back(buffers)
-        ctx.buffers = None
-        scale = grad / (2 * n * tau)
-        return du * scale, dv * scale, None, None, None
+        if ctx.gradients is not None:  # kept: a second backward pass (retain_graph) gets them again
+            du, dv = ctx.gradients
+        else:
+            du, dv = _single_block_gradient(*ctx.saved_tensors, ctx.buffers)
+            ctx.workspace.give_back(ctx.buffers)
+            ctx.buffers = None
+        scale = grad / (2 * du.size(0) * ctx.tau)
+        return du * scale, dv * scale, None, None, None, None
+
+
+def _loss_from_sums(u: Tensor, v: Tensor, tau: float, row_sums: Tensor, col_sums: Tensor) -> Tensor:
+    """``(sum_i log r_i + sum_i log c_i - 2 sum_i S_ii) / 2N`` from the denominators ``r, c``."""
+    positives = (u * v).sum(1).div_(tau)  # S_ii
+    return (row_sums.log().sum() + col_sums.log().sum() - 2 * positives.sum()) / (2 * u.size(0))
+
+
+def _single_block_gradient(
+    u: Tensor, v: Tensor, row_sums: Tensor, col_sums: Tensor, buffers: list[Tensor]
+) -> tuple[Tensor, Tensor]:
+    """``(2N tau) dL/du, (2N tau) dL/dv`` from the kept exponentials of all rows: 6 products."""
+    inter, within_u, within_v = buffers
+    r, c = row_sums[:, None], col_sums[:, None]
+    # The positives' -2 delta_ik, then the intra-view terms: UU^T / tau is symmetric in u, so both of
+    # its factors carry gradient; dL/dT_ik ~ B_ik / r_i, the 1 / r_i applied to the [N, d] operands
+    # and products, not to the [N, N] block.
+    du = (within_u @ u).div_(r).add_(within_u.T @ (u / r)).sub_(v, alpha=2.0)
+    dv = (within_v @ v).div_(c).add_(within_v.T @ (v / c)).sub_(u, alpha=2.0)
+    # Inter-view: dL/dS_ik ~ A_ik / r_i + A_ik / c_k, formed in place (two passes: the scaled copy in
+    # the freed intra-view buffer, then one fused multiply-add).
+    torch.div(inter, r, out=within_u)
+    torch.addcmul(within_u, inter, col_sums.reciprocal()[None, :], out=inter)
+    du += inter @ v
+    dv += inter.T @ u
+    return du, dv
+
+
+def _chunked_loss_and_gradient(
+    u: Tensor, v: Tensor, tau: float, block: int, buffers: list[Tensor]
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """The loss and ``(2N tau) dL/du, (2N tau) dL/dv``, ``block`` rows at a time: 10 products.
+
+    Every gradient term of a block needs the denominators of its rows and columns, and ``c_k``
+    (anchor ``v_k``) is only complete once every row of ``UV^T`` has been seen. Two sweeps:
+
+    1. anchors ``u``: ``A = e^{U_b V^T / tau}``, ``B = e^{U_b U^T / tau}`` give ``r_b`` (complete) and add
+       ``A``'s column sums to ``c``; ``B``'s gradient terms (weights ``B_ik / r_i``) are done here;
+    2. anchors ``v``: ``C = e^{V_b V^T / tau}`` completes ``c_b``; ``C``'s terms, then the inter-view ones
+       from ``A^T = e^{V_b U^T / tau}`` recomputed, with weights ``A_kj / c_j + A_kj / r_k`` (all known).
+
+    4 + 6 products against the 3 + 6 of the kept blocks (the 12 of recomputing all three blocks in
+    the backward pass), with three ``[block, N]`` buffers.
+    """
+    n = u.size(0)
+    row_sums, col_sums = u.new_zeros(n), u.new_zeros(n)
+    du, dv = v.mul(-2.0), u.mul(-2.0)  # the positives' -2 delta_ik
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        inter, within, _ = (b[: end - start] for b in buffers)
+        u_block = u[start:end]
+        _exp_block(inter, u_block, v, tau)
+        _drop_self_terms(_exp_block(within, u_block, u, tau), start)
+        r = inter.sum(1).add_(within.sum(1))
+        row_sums[start:end] = r
+        col_sums += inter.sum(0)
+        du[start:end] += (within @ u).div_(r[:, None])
+        du += within.T @ (u_block / r[:, None])
+    row_reciprocals = row_sums.reciprocal()[None, :]
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        inter_t, within, scaled = (b[: end - start] for b in buffers)
+        v_block = v[start:end]
+        _drop_self_terms(_exp_block(within, v_block, v, tau), start)
+        col_sums[start:end] += within.sum(1)
+        c = col_sums[start:end, None]
+        dv[start:end] += (within @ v).div_(c)
+        dv += within.T @ (v_block / c)
+        _exp_block(inter_t, v_block, u, tau)  # A^T rows: e^{v_j . u_k / tau}
+        torch.div(inter_t, c, out=scaled)
+        torch.addcmul(scaled, inter_t, row_reciprocals, out=inter_t)
+        dv[start:end] += inter_t @ u
+        du += inter_t.T @ v_block
+    return _loss_from_sums(u, v, tau, row_sums, col_sums), (du, dv)
