@@ -112,6 +112,20 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
+def make_temporary_file(path: Path) -> tuple[int, str]:
+    """Open a new temporary file beside ``path`` for an atomic replace; returns ``(fd, name)``.
+
+    ``tempfile.mkstemp`` creates its file readable by the owner only; the file is given the mode a
+    plain ``open`` would have given it (``0o666`` less the umask), so that results and checkpoints
+    stay readable by the group and other users as any other output.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
+
+
 def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``.
 
@@ -120,7 +134,7 @@ def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = make_temporary_file(path)
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(json_safe(obj), handle, indent=2, sort_keys=False, default=str, allow_nan=False)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -54,6 +55,15 @@ def test_atomic_save_keeps_the_previous_checkpoint(tmp_path):
     atomic_save(fake_state(2), path)
     assert torch.load(path, weights_only=False)["epoch"] == 2
     assert torch.load(previous_path(path), weights_only=False)["epoch"] == 1
+
+
+def test_atomic_save_gives_the_checkpoint_the_mode_a_plain_open_would(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        ckpt.atomic_save({"epoch": 1}, tmp_path / "run.pt")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "run.pt").stat().st_mode) == 0o640
 
 
 def test_load_latest_falls_back_to_the_previous_checkpoint_with_one_line_naming_the_file(tmp_path):

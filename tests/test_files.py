@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 
@@ -55,3 +57,13 @@ def test_write_fallback_json_writes_a_new_file_in_the_working_folder(tmp_path, m
     path = write_fallback_json({"x": 1}, "gbt-Cora.json")
     assert path.parent == tmp_path and path.name.startswith("gbt-Cora-") and path.suffix == ".json"
     assert json.loads(path.read_text()) == {"x": 1}
+
+
+def test_write_json_atomic_gives_the_file_the_mode_a_plain_open_would(tmp_path):
+    # mkstemp alone would leave 0o600: results written by one user must stay readable by the group
+    previous = os.umask(0o027)
+    try:
+        write_json_atomic({"a": 1}, tmp_path / "result.json")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "result.json").stat().st_mode) == 0o640

@@ -11,12 +11,13 @@ with a warning. Temporary files left by a killed writer are removed.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from gclbt_plugin.files import make_temporary_file
 
 #: Keys every checkpoint written by :func:`gclbt_plugin.training.minibatch.train_loop` holds.
 REQUIRED_KEYS = ("epoch", "model", "optimizer", "scheduler", "rng", "sampling", "losses", "fingerprint")
@@ -53,7 +54,7 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = make_temporary_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(obj, handle)
