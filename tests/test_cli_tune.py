@@ -100,6 +100,25 @@ def test_cli_tune_report_config_reproduces_best_trial_in_gclbt_train(tune_args, 
     assert json.loads((out_dir / "report.json").read_text())["best_value"] == best
 
 
+def test_cli_tune_report_no_retrain_reports_the_study_without_training(tune_args, tmp_path, capsys, monkeypatch):
+    assert main([*tune_args, "--n-trials", "2"]) == 0
+    from gclbt_plugin.tuning import report as report_module
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("--no-retrain retrained the best configuration")
+
+    monkeypatch.setattr(report_module, "retrain_best", no_training)
+    out_dir = tmp_path / "report"
+    data = tune_args[tune_args.index("--storage"):]
+    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--no-retrain",
+                 "--output-dir", str(out_dir), "--no-plots"]) == 0
+    written = json.loads((out_dir / "report.json").read_text())
+    assert written["best_value"] == load(tmp_path).best_value
+    assert written["test_mean"] is None and written["seeds"] == [] and written["result"] == {}
+    assert (out_dir / "best-config.yaml").is_file()
+    assert "not retrained (no test accuracy)" in capsys.readouterr().out
+
+
 def test_cli_tune_report_of_missing_study_is_one_line_error(tune_args, capsys):
     data = tune_args[tune_args.index("--storage"):]
     assert main(["tune", "report", "--study-name", "nope", *data]) == 1

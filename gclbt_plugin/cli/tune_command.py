@@ -107,6 +107,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--report-seeds", type=int, nargs="+", default=[0, 1, 2], help="model seeds of the retraining (default: 0 1 2)"
     )
     report.add_argument("--report-splits", type=int, default=20, help="random splits of the retraining (default: 20)")
+    report.add_argument(
+        "--no-retrain", action="store_true",
+        help="report the study (trial counts, best validation accuracy, configuration, plots) without retraining "
+        "it on test, for a configuration retrained elsewhere (e.g. by a gclbt bench suite)",
+    )
     report.add_argument("--output-dir", metavar="DIR", help="report files (default: tuning/<study-name>)")
     report.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
     report.add_argument(
@@ -283,6 +288,7 @@ def _report(args: argparse.Namespace, study) -> int:
         data_mirror=args.data_mirror,
         plots=not args.no_plots,
         progress=not (args.no_progress or args.quiet),
+        retrain=not args.no_retrain,
     )
     print(report.summary())
     print(f"best configuration: {report.config_file} (gclbt train --config {report.config_file})")

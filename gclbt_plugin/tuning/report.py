@@ -179,7 +179,8 @@ def retrain_best(
 
 @dataclass
 class TuneReport:
-    """What :func:`report_study` found and wrote; accuracies in %."""
+    """What :func:`report_study` found and wrote; accuracies in %, the test and retraining fields
+    ``None`` / empty when the study was reported without retraining."""
 
     study_name: str
     method: str
@@ -188,10 +189,10 @@ class TuneReport:
     best_trial: int
     best_value: float
     best_params: dict[str, Any]
-    test_mean: float
-    test_std: float
-    val_mean: float
-    val_std: float
+    test_mean: float | None
+    test_std: float | None
+    val_mean: float | None
+    val_std: float | None
     num_evaluations: int
     seeds: list[int]
     config_file: str
@@ -204,9 +205,14 @@ class TuneReport:
 
     def summary(self) -> str:
         counts = ", ".join(f"{n} {state.lower()}" for state, n in sorted(self.trials.items()))
-        return (
+        head = (
             f"study {self.study_name} ({self.method} on {self.dataset}; {counts}): best trial {self.best_trial} "
-            f"val {self.best_value:.2f} %; retrained over seeds {self.seeds} ({self.num_evaluations} evaluations): "
+            f"val {self.best_value:.2f} %"
+        )
+        if self.test_mean is None:
+            return f"{head}; not retrained (no test accuracy)"
+        return (
+            f"{head}; retrained over seeds {self.seeds} ({self.num_evaluations} evaluations): "
             f"test {self.test_mean:.2f} ± {self.test_std:.2f} %, val {self.val_mean:.2f} ± {self.val_std:.2f} %"
         )
 
@@ -223,6 +229,7 @@ def report_study(
     data_mirror: str | os.PathLike | None = None,
     plots: bool = True,
     progress: bool = False,
+    retrain: bool = True,
 ) -> TuneReport:
     """Retrain the best configuration, export it and plot the study into ``output_dir``.
 
@@ -236,6 +243,9 @@ def report_study(
         num_splits (int): random splits per model. (default: ``20``)
         protocol, device, data_cache, data_mirror: see :func:`~gclbt_plugin.experiment.run_experiment`.
         plots (bool): write the plots. (default: ``True``)
+        retrain (bool): retrain on test. ``False`` reports the study alone (trial counts, best
+            validation accuracy, configuration, plots) with no test numbers, for a configuration that
+            is retrained elsewhere, e.g. by a ``gclbt bench`` suite. (default: ``True``)
 
     Raises:
         ValueError: the study has no complete trial or was not created by ``gclbt tune``.
@@ -243,29 +253,31 @@ def report_study(
     output_dir = Path(output_dir)
     trial = best_trial(study)
     config_file = export_config(study, output_dir / "best-config.yaml")
-    result = retrain_best(
-        study, seeds=seeds, num_splits=num_splits, protocol=protocol, device=device,
-        data_cache=data_cache, data_mirror=data_mirror, progress=progress,
-    )
+    result = None
+    if retrain:
+        result = retrain_best(
+            study, seeds=seeds, num_splits=num_splits, protocol=protocol, device=device,
+            data_cache=data_cache, data_mirror=data_mirror, progress=progress,
+        )
     written, skipped = write_plots(study, output_dir) if plots else ([], {})
     report = TuneReport(
         study_name=study.study_name,
-        method=result.method,
-        dataset=result.dataset,
+        method=_study_attr(study, "method"),
+        dataset=_study_attr(study, "dataset"),
         trials=trial_counts(study),
         best_trial=trial.number,
         best_value=float(trial.value),
         best_params=dict(trial.params),
-        test_mean=result.test_mean,
-        test_std=result.test_std,
-        val_mean=result.val_mean,
-        val_std=result.val_std,
-        num_evaluations=result.num_evaluations,
-        seeds=list(seeds),
+        test_mean=result.test_mean if result else None,
+        test_std=result.test_std if result else None,
+        val_mean=result.val_mean if result else None,
+        val_std=result.val_std if result else None,
+        num_evaluations=result.num_evaluations if result else 0,
+        seeds=list(seeds) if result else [],
         config_file=str(config_file),
         plots=[str(p) for p in written],
         skipped_plots=skipped,
-        result=result.to_dict(),
+        result=result.to_dict() if result else {},
     )
     target = output_dir / "report.json"
     partial = target.with_name(f".{target.name}.tmp")
