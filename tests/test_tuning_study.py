@@ -149,12 +149,16 @@ def test_exported_config_cites_its_study_and_results_record_it(cora, tmp_path):
     assert result.config["sources"][0].startswith(f"tuned by gclbt tune: Optuna study {study.study_name!r}")
 
 
-def test_report_study_writes_config_report_and_plots(cora, tmp_path):
+def test_report_study_writes_config_report_and_plots(cora, tmp_path, shared_datasets_dir, dataset_cache):
     import matplotlib
 
     matplotlib.use("Agg")
     study = run_tune(cora, tmp_path, n_trials=2)
-    report = report_study(study, tmp_path / "report", seeds=(0, 1), num_splits=1)
+    # The retraining loads the dataset by name: point it at the test data, not the user's cache.
+    report = report_study(
+        study, tmp_path / "report", seeds=(0, 1), num_splits=1,
+        data_cache=dataset_cache, data_mirror=shared_datasets_dir,
+    )
     names = sorted(p.name for p in (tmp_path / "report").iterdir())
     assert names == [
         "best-config.yaml", "optimization_history.png", "parallel_coordinate.png", "param_importances.png",
