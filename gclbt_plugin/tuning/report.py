@@ -179,8 +179,8 @@ def retrain_best(
 
 @dataclass
 class TuneReport:
-    """What :func:`report_study` found and wrote; accuracies in %, the test and retraining fields
-    ``None`` / empty when the study was reported without retraining."""
+    """What :func:`report_study` found and wrote; accuracies in %. The retraining fields keep their
+    defaults (``None`` / empty) when the study was reported without retraining."""
 
     study_name: str
     method: str
@@ -189,15 +189,16 @@ class TuneReport:
     best_trial: int
     best_value: float
     best_params: dict[str, Any]
-    test_mean: float | None
-    test_std: float | None
-    val_mean: float | None
-    val_std: float | None
-    num_evaluations: int
-    seeds: list[int]
     config_file: str
     plots: list[str] = field(default_factory=list)
     skipped_plots: dict[str, str] = field(default_factory=dict)
+    # The retraining on test; the defaults say "not retrained".
+    test_mean: float | None = None
+    test_std: float | None = None
+    val_mean: float | None = None
+    val_std: float | None = None
+    num_evaluations: int = 0
+    seeds: list[int] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -253,12 +254,17 @@ def report_study(
     output_dir = Path(output_dir)
     trial = best_trial(study)
     config_file = export_config(study, output_dir / "best-config.yaml")
-    result = None
+    retraining: dict[str, Any] = {}
     if retrain:
         result = retrain_best(
             study, seeds=seeds, num_splits=num_splits, protocol=protocol, device=device,
             data_cache=data_cache, data_mirror=data_mirror, progress=progress,
         )
+        retraining = {
+            "test_mean": result.test_mean, "test_std": result.test_std, "val_mean": result.val_mean,
+            "val_std": result.val_std, "num_evaluations": result.num_evaluations, "seeds": list(seeds),
+            "result": result.to_dict(),
+        }
     written, skipped = write_plots(study, output_dir) if plots else ([], {})
     report = TuneReport(
         study_name=study.study_name,
@@ -268,16 +274,10 @@ def report_study(
         best_trial=trial.number,
         best_value=float(trial.value),
         best_params=dict(trial.params),
-        test_mean=result.test_mean if result else None,
-        test_std=result.test_std if result else None,
-        val_mean=result.val_mean if result else None,
-        val_std=result.val_std if result else None,
-        num_evaluations=result.num_evaluations if result else 0,
-        seeds=list(seeds) if result else [],
         config_file=str(config_file),
         plots=[str(p) for p in written],
         skipped_plots=skipped,
-        result=result.to_dict() if result else {},
+        **retraining,
     )
     target = output_dir / "report.json"
     partial = target.with_name(f".{target.name}.tmp")
