@@ -140,3 +140,33 @@ def test_cli_tune_report_export_config_writes_the_best_configuration_without_ret
 def test_cli_tune_export_config_outside_report_is_a_usage_error(tune_args, tmp_path, capsys):
     assert main([*tune_args, "--export-config", str(tmp_path / "x.yaml")]) == 1
     assert "--export-config is an option of 'gclbt tune report'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--n-trials", "1", "--report-seeds", "0"], "--report-seeds: option(s) of the study report, but no report"),
+        (["--n-trials", "1", "--no-retrain", "--no-plots"], "--no-retrain, --no-plots: option(s) of the study report"),
+    ],
+)
+def test_cli_tune_report_options_without_a_report_are_a_usage_error_before_any_trial(
+    tune_args, tmp_path, capsys, extra, message
+):
+    assert main([*tune_args, *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "s.db").exists()  # refused before the study was created
+
+
+def test_cli_tune_report_export_config_with_report_options_is_a_usage_error(tune_args, tmp_path, capsys):
+    data = tune_args[tune_args.index("--storage"):]
+    exported = tmp_path / "x.yaml"
+    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--export-config", str(exported),
+                 "--output-dir", str(tmp_path / "r")]) == 1
+    assert "--output-dir: option(s) of the study report, but --export-config writes only" in capsys.readouterr().err
+    assert not exported.exists()
+
+
+def test_cli_tune_report_no_retrain_with_retraining_options_is_a_usage_error(tune_args, capsys):
+    data = tune_args[tune_args.index("--storage"):]
+    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--no-retrain", "--report-splits", "5"]) == 1
+    assert "--report-splits: option(s) of the retraining, which --no-retrain skips" in capsys.readouterr().err

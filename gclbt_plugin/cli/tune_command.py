@@ -104,9 +104,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = parser.add_argument_group("report")
     report.add_argument("--report", action="store_true", help="after the study, report on it as 'gclbt tune report'")
     report.add_argument(
-        "--report-seeds", type=int, nargs="+", default=[0, 1, 2], help="model seeds of the retraining (default: 0 1 2)"
+        "--report-seeds", type=int, nargs="+", help="model seeds of the retraining (default: 0 1 2)"
     )
-    report.add_argument("--report-splits", type=int, default=20, help="random splits of the retraining (default: 20)")
+    report.add_argument("--report-splits", type=int, help="random splits of the retraining (default: 20)")
     report.add_argument(
         "--no-retrain", action="store_true",
         help="report the study (trial counts, best validation accuracy, configuration, plots) without retraining "
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         optuna.logging.INFO if args.verbose else optuna.logging.ERROR
     )
     for flag in ("num_splits", "eval_splits", "report_splits"):
-        if getattr(args, flag) < 1:
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be a positive integer, got {getattr(args, flag)}")
     for flag in ("max_retry", "heartbeat_interval", "pruner_startup_trials", "pruner_warmup_epochs"):
         if getattr(args, flag) < 0:
@@ -158,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if args.export_config and args.action != "report":
         raise UsageError("--export-config is an option of 'gclbt tune report' (it exports an existing study's best "
                          "configuration)")
+    _check_report_options(args)
     if args.action != "report" and args.n_trials < 1:
         raise UsageError(
             f"--n-trials must be a positive integer, got {args.n_trials} (to look at an existing study without "
@@ -269,6 +270,38 @@ def _export(path: str, study) -> int:
     return 0
 
 
+#: The report group's options, by the flag that names them, that only a written report reads.
+_REPORT_OPTIONS = {
+    "--report-seeds": "report_seeds",
+    "--report-splits": "report_splits",
+    "--no-retrain": "no_retrain",
+    "--output-dir": "output_dir",
+    "--no-plots": "no_plots",
+}
+#: Those that only a report which retrains reads.
+_RETRAIN_OPTIONS = ("--report-seeds", "--report-splits")
+
+
+def _given_flags(args: argparse.Namespace, flags) -> list[str]:
+    # Their defaults are None / False, so "given" is "set to something".
+    return [flag for flag in flags if getattr(args, _REPORT_OPTIONS[flag]) not in (None, False)]
+
+
+def _check_report_options(args: argparse.Namespace) -> None:
+    """Reject report options that this command would silently ignore (before any trial runs)."""
+    writes_report = (args.action == "report" and not args.export_config) or args.report
+    if not writes_report:
+        given = _given_flags(args, _REPORT_OPTIONS)
+        if given:
+            where = ("--export-config writes only the configuration" if args.export_config
+                     else "no report is written without 'gclbt tune report' or --report")
+            raise UsageError(f"{', '.join(given)}: option(s) of the study report, but {where}")
+    elif args.no_retrain:
+        given = _given_flags(args, _RETRAIN_OPTIONS)
+        if given:
+            raise UsageError(f"{', '.join(given)}: option(s) of the retraining, which --no-retrain skips")
+
+
 def _report(args: argparse.Namespace, study) -> int:
     # Imported here for start-up time (matplotlib and Optuna load slowly).
     import matplotlib
@@ -280,8 +313,8 @@ def _report(args: argparse.Namespace, study) -> int:
     report = report_study(
         study,
         output_dir,
-        seeds=args.report_seeds,
-        num_splits=args.report_splits,
+        seeds=args.report_seeds or [0, 1, 2],
+        num_splits=args.report_splits or 20,
         protocol=args.protocol,
         device=args.device,
         data_cache=args.data_cache,
