@@ -3,7 +3,7 @@
 import pytest
 from scipy import stats
 
-from gclbt_plugin.benchmarking.paired import compare_cells, pair_accuracies, paired_difference
+from gclbt_plugin.benchmarking.paired import compare_cells, compare_seeds, pair_accuracies, paired_difference
 
 A = [81.0, 79.5, 83.2, 80.1, 82.4, 78.9]
 B = [80.2, 79.9, 81.0, 79.0, 81.1, 78.0]
@@ -55,3 +55,17 @@ def test_compare_cells_uses_only_the_pairs_both_cells_hold():
     assert result.n == 3
     assert result.mean == pytest.approx(100 * (0.02 + 0.02 + 0.01) / 3)
     assert compare_cells(first, pair_accuracies(_record({2: [0.5, 0.5]}))) is None
+
+
+def test_compare_seeds_tests_the_seed_means_over_common_splits():
+    first = pair_accuracies(_record({0: [0.80, 0.82, 0.81], 1: [0.79, 0.80, 0.78], 2: [0.70, 0.75, 0.72]}))
+    second = pair_accuracies(_record({0: [0.78, 0.80, 0.80], 1: [0.78, 0.79], 2: [0.71, 0.70, 0.70]}))
+    result = compare_seeds(first, second)
+    # seed 1's third split is in the first cell only: its mean is over splits 0 and 1
+    a = [100 * (0.80 + 0.82 + 0.81) / 3, 100 * (0.79 + 0.80) / 2, 100 * (0.70 + 0.75 + 0.72) / 3]
+    b = [100 * (0.78 + 0.80 + 0.80) / 3, 100 * (0.78 + 0.79) / 2, 100 * (0.71 + 0.70 + 0.70) / 3]
+    reference = stats.ttest_rel(a, b)
+    assert result.n == 3
+    assert result.p_value == pytest.approx(reference.pvalue)
+    assert result.mean == pytest.approx(sum(x - y for x, y in zip(a, b)) / 3)
+    assert compare_seeds(first, pair_accuracies(_record({0: [0.5, 0.5, 0.5]}))) is None  # one common seed

@@ -143,6 +143,26 @@ def test_report_compares_gclbt_with_gbt_over_shared_pairs(tmp_path: Path):
     assert "| CS | gclbt − gbt | 4 | +1.75 |" in text
 
 
+def test_report_compares_a_derived_variant_with_both_methods_base_variant(tmp_path: Path):
+    # no gbt [tuned-pagerank] cell: the derived variant is read against the base variant of both methods
+    cells = {("gclbt", "tuned-pagerank"): [0.83, 0.82], ("gclbt", "tuned"): [0.81, 0.80],
+             ("gbt", "tuned"): [0.80, 0.80]}
+    for (method, variant), accuracies in cells.items():
+        record = _train_output(method, "Cora", 100 * sum(accuracies) / 2)
+        record["variant"] = variant
+        record["runs"] = [{"seed": seed, "epochs": 10, "seconds": 5.0, "seconds_per_epoch": 0.5, "final_loss": 1.0,
+                           "probe": {"test_accuracies": [accuracy]}, "resumed_from": 0}
+                          for seed, accuracy in enumerate(accuracies)]
+        (tmp_path / f"{method}-Cora-{variant}.json").write_text(json.dumps(record))
+    comparisons = [line.split(" | ")[1] for line in render_markdown(collect(tmp_path, published={})).splitlines()
+                   if line.startswith("| Cora | ")]
+    assert comparisons == [
+        "gclbt [tuned] − gbt [tuned]",
+        "gclbt [tuned-pagerank] − gbt [tuned]",
+        "gclbt [tuned-pagerank] − gclbt [tuned]",
+    ]
+
+
 def test_report_names_the_study_that_chose_a_tuned_cell(tmp_path: Path):
     provenance = (
         "tuned by gclbt tune: Optuna study 'gbt-CS-e1000', 30 finished trials (12 complete, 18 pruned), "

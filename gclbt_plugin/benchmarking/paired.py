@@ -5,7 +5,9 @@ from seed 0 for every method) give one test accuracy per ``(seed, split)`` pair 
 difference is compared with Student's paired t-test (``scipy.stats.ttest_rel``): the mean difference
 ``d̄``, its ``confidence`` interval ``d̄ ± t_{(1+c)/2, n-1} · s_d / sqrt(n)`` and the two-sided p-value.
 The pairs are not independent draws of everything that varies (20 splits of 1 to 5 trained models),
-so the interval speaks for these models and splits; the report says so.
+so the interval speaks for these models and splits; the report says so. :func:`compare_seeds` is the
+test over what does vary independently, the trained models: each seed's mean over the splits both
+cells hold, paired by seed.
 """
 
 from __future__ import annotations
@@ -87,3 +89,23 @@ def compare_cells(
     if len(common) < 2:
         return None
     return paired_difference([100 * first[k] for k in common], [100 * second[k] for k in common], confidence)
+
+
+def compare_seeds(
+    first: PairedAccuracies, second: PairedAccuracies, confidence: float = 0.95
+) -> PairedDifference | None:
+    """:func:`paired_difference` (in %) of the per-seed means over the splits both cells hold.
+
+    Pair ``i`` is model seed ``i``'s mean test accuracy over its common splits in each cell, so ``n`` is
+    the number of common seeds; ``None`` with fewer than 2.
+    """
+    by_seed: dict[int, list[tuple[float, float]]] = {}
+    for key in sorted(set(first) & set(second)):
+        by_seed.setdefault(key[0], []).append((first[key], second[key]))
+    if len(by_seed) < 2:
+        return None
+    means = [
+        (100 * math.fsum(a for a, _ in values) / len(values), 100 * math.fsum(b for _, b in values) / len(values))
+        for values in by_seed.values()
+    ]
+    return paired_difference([a for a, _ in means], [b for _, b in means], confidence)

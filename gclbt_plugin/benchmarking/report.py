@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, pair_accuracies
+from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, compare_seeds, pair_accuracies
 from gclbt_plugin.benchmarking.suite import load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 
@@ -376,42 +376,65 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
     return "\n".join(lines)
 
 
-#: The pairs compared in results.md when both cells of a dataset are present: (first, second).
+#: The methods compared in results.md, (first, second): each cell of ``first`` against the cell of
+#: ``second`` with the same dataset and variant.
 PAIRED_COMPARISONS = (("gclbt", "gbt"),)
 
 
-def _paired_section(report: Report) -> list[str]:
-    """``GCL-BT − G-BT`` per dataset over the (seed, split) pairs both cells hold (same variant)."""
-    lines: list[str] = []
+def _variant_base(variant: str) -> str:
+    """The variant a derived variant refines: ``"tuned-pagerank" -> "tuned"`` (``""`` for plain ones)."""
+    return variant.split("-", 1)[0] if "-" in variant else ""
+
+
+def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
+    """The ``(a, b)`` cells compared: each ``first`` cell against ``second``'s cell of its dataset and
+    variant; a derived variant (``tuned-pagerank``) also against both methods' cells of its base variant
+    (``tuned``), so a GCA-BT centrality is read against G-BT and against GCL-BT's own default."""
     ok = report.ok_rows()
+    index = {(r.method, r.dataset, r.variant): r for r in ok}
+    pairs: list[tuple[Row, Row]] = []
     for first, second in PAIRED_COMPARISONS:
-        for dataset in sorted({r.dataset for r in ok}):
-            for a in (r for r in ok if r.dataset == dataset and r.method == first):
-                b = next(
-                    (r for r in ok if r.dataset == dataset and r.method == second and r.variant == a.variant), None
-                )
-                if b is None:
-                    continue
-                result = compare_cells(report.pairs.get(a.file, {}), report.pairs.get(b.file, {}))
-                if result is None:
-                    continue
-                if not lines:
-                    lines += [
-                        "## Paired comparisons",
-                        "",
-                        "Test accuracy difference (points) over the (model seed, split) pairs both cells hold, "
-                        "Student's paired t-test (scipy `ttest_rel`) and the 95 % interval of the mean "
-                        "difference. The pairs share trained models (20 splits per seed), so the interval "
-                        "speaks for these models and splits.",
-                        "",
-                        "| dataset | comparison | pairs | mean difference | 95 % interval | t | p |",
-                        "|---|---|---|---|---|---|---|",
-                    ]
-                label = f"{a.label()} − {b.label()}"
-                lines.append(
-                    f"| {dataset} | {label} | {result.n} | {result.mean:+.2f} | "
-                    f"[{result.ci_low:+.2f}, {result.ci_high:+.2f}] | {result.t:.2f} | {result.p_value:.3g} |"
-                )
+        for a in sorted((r for r in ok if r.method == first), key=lambda r: (r.dataset, r.variant)):
+            base = _variant_base(a.variant)
+            partners = [(second, a.variant)] + ([(second, base), (first, base)] if base else [])
+            pairs += [(a, index[(m, a.dataset, v)]) for m, v in partners if (m, a.dataset, v) in index]
+    return pairs
+
+
+def _interval(result) -> str:
+    if result is None:
+        return "— | — | —"
+    return f"{result.mean:+.2f} | [{result.ci_low:+.2f}, {result.ci_high:+.2f}] | {result.p_value:.3g}"
+
+
+def _paired_section(report: Report) -> list[str]:
+    """``GCL-BT − G-BT`` (and derived variants against their base) over the pairs both cells hold."""
+    lines: list[str] = []
+    for a, b in _paired_rows(report):
+        first, second = report.pairs.get(a.file, {}), report.pairs.get(b.file, {})
+        by_pair = compare_cells(first, second)
+        if by_pair is None:
+            continue
+        by_seed = compare_seeds(first, second)
+        if not lines:
+            lines += [
+                "## Paired comparisons",
+                "",
+                "Test accuracy difference (points), Student's paired t-test (scipy `ttest_rel`) and the 95 % "
+                "interval of the mean difference, twice: over the (model seed, split) pairs both cells hold, "
+                "and over the seeds (each seed's mean over those splits; needs 2 seeds). The 20 splits of a "
+                "seed share its trained model, so the per-seed test is the one over independently trained "
+                "models; the per-pair interval speaks only for these models and splits.",
+                "",
+                "| dataset | comparison | pairs | mean difference | 95 % interval | p | seeds | per-seed difference "
+                "| 95 % interval | p |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+            ]
+        seeds = by_seed.n if by_seed else len({seed for seed, _ in set(first) & set(second)})
+        lines.append(
+            f"| {a.dataset} | {a.label()} − {b.label()} | {by_pair.n} | {_interval(by_pair)} | {seeds} | "
+            f"{_interval(by_seed)} |"
+        )
     return [*lines, ""] if lines else []
 
 
