@@ -140,13 +140,14 @@ def test_report_compares_gclbt_with_gbt_over_shared_pairs(tmp_path: Path):
         (tmp_path / f"{method}-CS.json").write_text(json.dumps(record))
     text = render_markdown(collect(tmp_path, published={}))
     assert "## Paired comparisons" in text
-    assert "| CS | gclbt − gbt | 4 | +1.75 |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| CS | gclbt − gbt |"))
+    assert row.startswith("| CS | gclbt − gbt | 4 | +1.75 |")
+    assert row.endswith("| 1 | — | — | — |")  # one seed: no test over seeds
 
 
 def test_report_compares_a_derived_variant_with_both_methods_base_variant(tmp_path: Path):
-    # no gbt [tuned-pagerank] cell: the derived variant is read against the base variant of both methods
     cells = {("gclbt", "tuned-pagerank"): [0.83, 0.82], ("gclbt", "tuned"): [0.81, 0.80],
-             ("gbt", "tuned"): [0.80, 0.80]}
+             ("gbt", "tuned"): [0.80, 0.80], ("gbt", "tuned-pagerank"): [0.82, 0.82]}
     for (method, variant), accuracies in cells.items():
         record = _train_output(method, "Cora", 100 * sum(accuracies) / 2)
         record["variant"] = variant
@@ -154,13 +155,17 @@ def test_report_compares_a_derived_variant_with_both_methods_base_variant(tmp_pa
                            "probe": {"test_accuracies": [accuracy]}, "resumed_from": 0}
                           for seed, accuracy in enumerate(accuracies)]
         (tmp_path / f"{method}-Cora-{variant}.json").write_text(json.dumps(record))
-    comparisons = [line.split(" | ")[1] for line in render_markdown(collect(tmp_path, published={})).splitlines()
-                   if line.startswith("| Cora | ")]
-    assert comparisons == [
+    rows = [line for line in render_markdown(collect(tmp_path, published={})).splitlines()
+            if line.startswith("| Cora | ")]
+    assert [row.split(" | ")[1] for row in rows] == [
         "gclbt [tuned] − gbt [tuned]",
+        "gclbt [tuned-pagerank] − gbt [tuned-pagerank]",
         "gclbt [tuned-pagerank] − gbt [tuned]",
         "gclbt [tuned-pagerank] − gclbt [tuned]",
     ]
+    # two seeds, both +2 points: the same difference over pairs and over seeds
+    assert rows[3] == ("| Cora | gclbt [tuned-pagerank] − gclbt [tuned] | 2 | +2.00 | [+2.00, +2.00] | 0 | 2 | "
+                       "+2.00 | [+2.00, +2.00] | 0 |")
 
 
 def test_report_names_the_study_that_chose_a_tuned_cell(tmp_path: Path):

@@ -145,8 +145,9 @@ def test_cli_tune_export_config_outside_report_is_a_usage_error(tune_args, tmp_p
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--n-trials", "1", "--report-seeds", "0"], "--report-seeds: option(s) of the study report, but no report"),
-        (["--n-trials", "1", "--no-retrain", "--no-plots"], "--no-retrain, --no-plots: option(s) of the study report"),
+        (["--n-trials", "1", "--report-seeds", "0", "1"],
+         "--report-seeds 0 1 would be ignored: no report is written (add --report"),
+        (["--n-trials", "1", "--no-retrain", "--no-plots"], "--no-retrain, --no-plots would be ignored"),
     ],
 )
 def test_cli_tune_report_options_without_a_report_are_a_usage_error_before_any_trial(
@@ -160,13 +161,40 @@ def test_cli_tune_report_options_without_a_report_are_a_usage_error_before_any_t
 def test_cli_tune_report_export_config_with_report_options_is_a_usage_error(tune_args, tmp_path, capsys):
     data = tune_args[tune_args.index("--storage"):]
     exported = tmp_path / "x.yaml"
-    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--export-config", str(exported),
-                 "--output-dir", str(tmp_path / "r")]) == 1
-    assert "--output-dir: option(s) of the study report, but --export-config writes only" in capsys.readouterr().err
+    for report_flag in ([], ["--report"]):  # --report does not make --export-config write a report
+        assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--export-config", str(exported),
+                     *report_flag, "--output-dir", str(tmp_path / "r")]) == 1
+        assert (f"--output-dir {tmp_path / 'r'} would be ignored: --export-config writes only the configuration"
+                in capsys.readouterr().err)
     assert not exported.exists()
 
 
 def test_cli_tune_report_no_retrain_with_retraining_options_is_a_usage_error(tune_args, capsys):
     data = tune_args[tune_args.index("--storage"):]
     assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--no-retrain", "--report-splits", "5"]) == 1
-    assert "--report-splits: option(s) of the retraining, which --no-retrain skips" in capsys.readouterr().err
+    assert "--report-splits 5 would be ignored: --no-retrain skips the retraining" in capsys.readouterr().err
+
+
+def test_cli_tune_with_report_accepts_the_report_options(tune_args, tmp_path):
+    out_dir = tmp_path / "report"
+    assert main([*tune_args, "--n-trials", "1", "--report", "--no-retrain", "--no-plots", "--output-dir",
+                 str(out_dir)]) == 0
+    assert (out_dir / "report.json").is_file() and not list(out_dir.glob("*.png"))
+
+
+def test_cli_tune_report_retrains_over_the_documented_default_seeds_and_splits(tune_args, tmp_path, monkeypatch):
+    assert main([*tune_args, "--n-trials", "1"]) == 0
+    from gclbt_plugin.tuning import report as report_module
+
+    asked = {}
+    retrain_best = report_module.retrain_best
+
+    def record_then_retrain_briefly(study, *, seeds, num_splits, **kwargs):
+        asked.update(seeds=list(seeds), num_splits=num_splits)
+        return retrain_best(study, seeds=[0], num_splits=1, **kwargs)
+
+    monkeypatch.setattr(report_module, "retrain_best", record_then_retrain_briefly)
+    data = tune_args[tune_args.index("--storage"):]
+    assert main(["tune", "report", "--study-name", "gclbt-Cora", *data, "--output-dir", str(tmp_path / "r"),
+                 "--no-plots"]) == 0
+    assert asked == {"seeds": [0, 1, 2], "num_splits": 20}  # as --help says

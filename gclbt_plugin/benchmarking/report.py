@@ -381,22 +381,34 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
 PAIRED_COMPARISONS = (("gclbt", "gbt"),)
 
 
-def _variant_base(variant: str) -> str:
-    """The variant a derived variant refines: ``"tuned-pagerank" -> "tuned"`` (``""`` for plain ones)."""
-    return variant.split("-", 1)[0] if "-" in variant else ""
+def _variant_base(variant: str, variants: set[str]) -> str | None:
+    """The variant that ``variant`` refines: its longest proper ``-``-prefix among ``variants``
+    (``"tuned-pagerank" -> "tuned"``), or ``None``."""
+    parts = variant.split("-")
+    for end in range(len(parts) - 1, 0, -1):
+        if "-".join(parts[:end]) in variants:
+            return "-".join(parts[:end])
+    return None
 
 
 def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
     """The ``(a, b)`` cells compared: each ``first`` cell against ``second``'s cell of its dataset and
-    variant; a derived variant (``tuned-pagerank``) also against both methods' cells of its base variant
-    (``tuned``), so a GCA-BT centrality is read against G-BT and against GCL-BT's own default."""
+    variant; a derived ``first`` variant (``tuned-pagerank``) also against both methods' cells of its
+    base variant (``tuned``), so a GCA-BT centrality is read against G-BT and against GCL-BT's own
+    default. Where a folder holds two cells of one (method, dataset, variant) (e.g. two epoch budgets),
+    only the first in report order takes part, so that every row of the table names one cell."""
     ok = report.ok_rows()
-    index = {(r.method, r.dataset, r.variant): r for r in ok}
+    index: dict[tuple[str, str, str], Row] = {}
+    for row in ok:
+        index.setdefault((row.method, row.dataset, row.variant), row)
     pairs: list[tuple[Row, Row]] = []
     for first, second in PAIRED_COMPARISONS:
         for a in sorted((r for r in ok if r.method == first), key=lambda r: (r.dataset, r.variant)):
-            base = _variant_base(a.variant)
-            partners = [(second, a.variant)] + ([(second, base), (first, base)] if base else [])
+            if index[(first, a.dataset, a.variant)] is not a:
+                continue
+            variants = {v for m, d, v in index if d == a.dataset and m in (first, second)}
+            base = _variant_base(a.variant, variants)
+            partners = [(second, a.variant)] + ([(second, base), (first, base)] if base is not None else [])
             pairs += [(a, index[(m, a.dataset, v)]) for m, v in partners if (m, a.dataset, v) in index]
     return pairs
 
@@ -422,9 +434,11 @@ def _paired_section(report: Report) -> list[str]:
                 "",
                 "Test accuracy difference (points), Student's paired t-test (scipy `ttest_rel`) and the 95 % "
                 "interval of the mean difference, twice: over the (model seed, split) pairs both cells hold, "
-                "and over the seeds (each seed's mean over those splits; needs 2 seeds). The 20 splits of a "
-                "seed share its trained model, so the per-seed test is the one over independently trained "
-                "models; the per-pair interval speaks only for these models and splits.",
+                "and over the seeds (each seed's mean over those splits; needs 2 seeds). On random-split "
+                "datasets the splits of a seed share its trained model, so the per-seed test is the one over "
+                "independently trained models and the per-pair interval speaks only for these models and "
+                "splits; with one split per seed (a public split) the two coincide. The p-values are per "
+                "comparison, not corrected for the several comparisons of a dataset.",
                 "",
                 "| dataset | comparison | pairs | mean difference | 95 % interval | p | seeds | per-seed difference "
                 "| 95 % interval | p |",

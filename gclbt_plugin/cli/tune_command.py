@@ -282,24 +282,35 @@ _REPORT_OPTIONS = {
 _RETRAIN_OPTIONS = ("--report-seeds", "--report-splits")
 
 
-def _given_flags(args: argparse.Namespace, flags) -> list[str]:
-    # Their defaults are None / False, so "given" is "set to something".
-    return [flag for flag in flags if getattr(args, _REPORT_OPTIONS[flag]) not in (None, False)]
+def _given(args: argparse.Namespace, flags) -> list[str]:
+    """``"--flag VALUE"`` for each of ``flags`` set on the command line (their defaults are None / False)."""
+    given = []
+    for flag in flags:
+        value = getattr(args, _REPORT_OPTIONS[flag])
+        if value is None or value is False:
+            continue
+        shown = "" if value is True else " " + (" ".join(map(str, value)) if isinstance(value, list) else str(value))
+        given.append(flag + shown)
+    return given
 
 
 def _check_report_options(args: argparse.Namespace) -> None:
     """Reject report options that this command would silently ignore (before any trial runs)."""
-    writes_report = (args.action == "report" and not args.export_config) or args.report
+    writes_report = not args.export_config and (args.action == "report" or args.report)
     if not writes_report:
-        given = _given_flags(args, _REPORT_OPTIONS)
+        given = _given(args, _REPORT_OPTIONS)
         if given:
-            where = ("--export-config writes only the configuration" if args.export_config
-                     else "no report is written without 'gclbt tune report' or --report")
-            raise UsageError(f"{', '.join(given)}: option(s) of the study report, but {where}")
+            why, remedy = (
+                ("--export-config writes only the configuration", "drop them, or report without --export-config")
+                if args.export_config
+                else ("no report is written", "add --report, or use 'gclbt tune report' on the study")
+            )
+            raise UsageError(f"{', '.join(given)} would be ignored: {why} ({remedy})")
     elif args.no_retrain:
-        given = _given_flags(args, _RETRAIN_OPTIONS)
+        given = _given(args, _RETRAIN_OPTIONS)
         if given:
-            raise UsageError(f"{', '.join(given)}: option(s) of the retraining, which --no-retrain skips")
+            raise UsageError(f"{', '.join(given)} would be ignored: --no-retrain skips the retraining "
+                             "(drop one of them)")
 
 
 def _report(args: argparse.Namespace, study) -> int:
@@ -310,11 +321,12 @@ def _report(args: argparse.Namespace, study) -> int:
     from gclbt_plugin.tuning.report import report_study
 
     output_dir = Path(args.output_dir or Path("tuning") / study.study_name)
+    # Only the retraining options given: report_study holds their defaults.
+    given = {"seeds": args.report_seeds, "num_splits": args.report_splits}
     report = report_study(
         study,
         output_dir,
-        seeds=args.report_seeds or [0, 1, 2],
-        num_splits=args.report_splits or 20,
+        **{key: value for key, value in given.items() if value is not None},
         protocol=args.protocol,
         device=args.device,
         data_cache=args.data_cache,
