@@ -145,9 +145,9 @@ def test_report_compares_gclbt_with_gbt_over_shared_pairs(tmp_path: Path):
     assert row.endswith("| 1 | — | — | — |")  # one seed: no test over seeds
 
 
-def test_report_compares_a_derived_variant_with_both_methods_base_variant(tmp_path: Path):
+def test_report_compares_derived_variants_with_their_base_and_variants_with_the_recipe(tmp_path: Path):
     cells = {("gclbt", "tuned-pagerank"): [0.83, 0.82], ("gclbt", "tuned"): [0.81, 0.80],
-             ("gbt", "tuned"): [0.80, 0.80], ("gbt", "tuned-pagerank"): [0.82, 0.82]}
+             ("gbt", "tuned"): [0.80, 0.80], ("gbt", "tuned-pagerank"): [0.82, 0.82], ("gbt", ""): [0.79, 0.78]}
     for (method, variant), accuracies in cells.items():
         record = _train_output(method, "Cora", 100 * sum(accuracies) / 2)
         record["variant"] = variant
@@ -162,6 +162,7 @@ def test_report_compares_a_derived_variant_with_both_methods_base_variant(tmp_pa
         "gclbt [tuned-pagerank] − gbt [tuned-pagerank]",
         "gclbt [tuned-pagerank] − gbt [tuned]",
         "gclbt [tuned-pagerank] − gclbt [tuned]",
+        "gbt [tuned] − gbt",  # a top-level variant against the method's recipe (no plain gclbt cell here)
     ]
     # two seeds, both +2 points: the same difference over pairs and over seeds
     assert rows[3] == ("| Cora | gclbt [tuned-pagerank] − gclbt [tuned] | 2 | +2.00 | [+2.00, +2.00] | 0 | 2 | "

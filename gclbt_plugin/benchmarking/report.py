@@ -395,8 +395,10 @@ def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
     """The ``(a, b)`` cells compared: each ``first`` cell against ``second``'s cell of its dataset and
     variant; a derived ``first`` variant (``tuned-pagerank``) also against both methods' cells of its
     base variant (``tuned``), so a GCA-BT centrality is read against G-BT and against GCL-BT's own
-    default. Where a folder holds two cells of one (method, dataset, variant) (e.g. two epoch budgets),
-    only the first in report order takes part, so that every row of the table names one cell."""
+    default; and each method's top-level variant (``tuned``) against its own plain cell (the recipe),
+    so a tuned configuration is read against the recipe it replaces. Where a folder holds two cells of
+    one (method, dataset, variant) (e.g. two epoch budgets), only the first in report order takes part,
+    so that every row of the table names one cell."""
     ok = report.ok_rows()
     index: dict[tuple[str, str, str], Row] = {}
     for row in ok:
@@ -410,7 +412,13 @@ def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
             base = _variant_base(a.variant, variants)
             partners = [(second, a.variant)] + ([(second, base), (first, base)] if base is not None else [])
             pairs += [(a, index[(m, a.dataset, v)]) for m, v in partners if (m, a.dataset, v) in index]
-    return pairs
+        for method in (first, second):
+            for (m, dataset, variant), a in sorted(index.items()):
+                plain = index.get((method, dataset, ""))
+                variants = {v for _, d, v in index if d == dataset}
+                if m == method and variant and plain is not None and _variant_base(variant, variants) is None:
+                    pairs.append((a, plain))
+    return sorted(pairs, key=lambda pair: pair[0].dataset)  # stable: a dataset's rows together, in this order
 
 
 def _interval(result) -> str:
@@ -420,7 +428,8 @@ def _interval(result) -> str:
 
 
 def _paired_section(report: Report) -> list[str]:
-    """``GCL-BT − G-BT`` (and derived variants against their base) over the pairs both cells hold."""
+    """``GCL-BT − G-BT``, derived variants against their base and variants against the recipe (see
+    :func:`_paired_rows`), over the pairs both cells hold."""
     lines: list[str] = []
     for a, b in _paired_rows(report):
         first, second = report.pairs.get(a.file, {}), report.pairs.get(b.file, {})
