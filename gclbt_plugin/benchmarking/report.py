@@ -405,18 +405,21 @@ def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
         index.setdefault((row.method, row.dataset, row.variant), row)
     pairs: list[tuple[Row, Row]] = []
     for first, second in PAIRED_COMPARISONS:
+        # the variants of the two methods per dataset, among which a derived variant's base is looked up
+        variants: dict[str, set[str]] = {}
+        for m, d, v in index:
+            if m in (first, second):
+                variants.setdefault(d, set()).add(v)
         for a in sorted((r for r in ok if r.method == first), key=lambda r: (r.dataset, r.variant)):
             if index[(first, a.dataset, a.variant)] is not a:
                 continue
-            variants = {v for m, d, v in index if d == a.dataset and m in (first, second)}
-            base = _variant_base(a.variant, variants)
+            base = _variant_base(a.variant, variants[a.dataset])
             partners = [(second, a.variant)] + ([(second, base), (first, base)] if base is not None else [])
             pairs += [(a, index[(m, a.dataset, v)]) for m, v in partners if (m, a.dataset, v) in index]
         for method in (first, second):
             for (m, dataset, variant), a in sorted(index.items()):
                 plain = index.get((method, dataset, ""))
-                variants = {v for _, d, v in index if d == dataset}
-                if m == method and variant and plain is not None and _variant_base(variant, variants) is None:
+                if m == method and variant and plain is not None and _variant_base(variant, variants[dataset]) is None:
                     pairs.append((a, plain))
     return sorted(pairs, key=lambda pair: pair[0].dataset)  # stable: a dataset's rows together, in this order
 
