@@ -136,6 +136,73 @@ def test_run_suite_records_a_failing_cell_and_runs_the_rest(run, tmp_path: Path)
     assert outcomes[0].record["error"].startswith("ValueError")
 
 
+def _ablation_like_suite():
+    # the same gbt configuration as _tiny_suite's gbt-Cora cell, reached through an axis (another id and
+    # variant), plus a cell that differs in its seeds
+    document = {
+        "name": "tiny-axis",
+        "defaults": {"seeds": [0], "epochs": 1, "overrides": TINY},
+        "blocks": [
+            {"methods": ["gbt"], "datasets": ["Cora"],
+             "axes": {"hidden": {"same": {"encoder": {"hidden_channels": 8}}}}},
+            {"methods": ["gbt"], "datasets": ["Cora"], "name": "seed1", "seeds": [1]},
+        ],
+    }
+    return parse_suite(document)
+
+
+def test_run_suite_reuses_a_finished_cell_of_the_same_fingerprint_and_runs_the_rest(run, tmp_path: Path):
+    run(_tiny_suite(methods=["gbt"]), tmp_path / "first")
+    source = json.loads((tmp_path / "first" / "cells" / "gbt-Cora.json").read_text())
+    outcomes = run(_ablation_like_suite(), tmp_path / "second", reuse=[tmp_path / "first"])
+    assert [(o.cell.id, o.action) for o in outcomes] == [("gbt-Cora-same", "reused"), ("gbt-Cora-seed1", "ran")]
+    written = json.loads((tmp_path / "second" / "cells" / "gbt-Cora-same.json").read_text())
+    assert written["reused_from"] == {"path": str(tmp_path / "first" / "cells" / "gbt-Cora.json"), "cell": "gbt-Cora"}
+    assert (written["variant"], written["cell"]["id"]) == ("same", "gbt-Cora-same")
+    identity = {"variant", "cell", "reused_from"}
+    assert {k: v for k, v in written.items() if k not in identity} == {
+        k: v for k, v in source.items() if k not in identity
+    }
+    assert check_record(written, outcomes[0].record["fingerprint"]) is None
+
+
+def test_report_lists_a_reused_cell_with_its_source(run, tmp_path: Path):
+    from gclbt_plugin.benchmarking.report import write_report
+
+    run(_tiny_suite(methods=["gbt"]), tmp_path / "first")
+    run(_ablation_like_suite(), tmp_path / "second", reuse=[tmp_path / "first"], only=["same"])
+    report = write_report(tmp_path / "second", tmp_path / "second", plots=False)
+    source = str(tmp_path / "first" / "cells" / "gbt-Cora.json")
+    assert [(r.label(), r.reused_from) for r in report.rows] == [("gbt [same]", source)]
+    assert f"| Cora | gbt [same] | `{source}` |" in (tmp_path / "second" / "results.md").read_text()
+
+
+def test_run_suite_prefers_its_own_finished_cell_to_a_reusable_one(run, tmp_path: Path):
+    run(_tiny_suite(methods=["gbt"]), tmp_path / "first")
+    run(_tiny_suite(methods=["gbt"]), tmp_path / "second")
+    before = (tmp_path / "second" / "cells" / "gbt-Cora.json").read_bytes()
+    (outcome,) = run(_tiny_suite(methods=["gbt"]), tmp_path / "second", reuse=[tmp_path / "first"])
+    assert outcome.action == "cached"
+    assert (tmp_path / "second" / "cells" / "gbt-Cora.json").read_bytes() == before
+
+
+def test_run_suite_does_not_reuse_an_untrusted_file(run, tmp_path: Path):
+    run(_tiny_suite(methods=["gbt"]), tmp_path / "first")
+    broken = tmp_path / "first" / "cells" / "gbt-Cora.json"
+    broken.write_text(json.dumps({**json.loads(broken.read_text()), "status": "failed"}))
+    (outcome,) = run(_tiny_suite(methods=["gbt"]), tmp_path / "second", reuse=[tmp_path / "first"])
+    assert outcome.action == "ran"
+
+
+def test_bench_cli_reuse_of_a_folder_without_cells_is_a_usage_error(tmp_path: Path, capsys):
+    code = main(["bench", "smoke", "--out", str(tmp_path / "out"), "--reuse", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err == f"gclbt bench: error: --reuse {str(tmp_path)!r}: no cells/ folder there; give the --out folder " \
+        "of an earlier suite run"
+    assert not (tmp_path / "out" / "cells").exists()
+
+
 def test_check_record_rejects_a_stale_fingerprint():
     record = {key: 1.0 for key in ("test_mean", "test_std", "val_mean", "seconds", "seconds_per_epoch", "peak_rss_mb")}
     record.update(status="ok", method="gbt", dataset="Cora", fingerprint="old", num_evaluations=1, epochs=1,

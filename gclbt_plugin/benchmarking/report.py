@@ -106,6 +106,8 @@ class Row:
     reason: str | None = None
     #: the provenance of a tuned configuration (its ``sources`` line from ``gclbt tune report``)
     tuned_by: str | None = None
+    #: the cell file this result was copied from (``gclbt bench --reuse``), as the record names it
+    reused_from: str | None = None
 
     def label(self) -> str:
         return self.method + (f" [{self.variant}]" if self.variant else "")
@@ -190,6 +192,9 @@ def row_from_record(record: dict[str, Any], file: str, published: dict[str, Any]
     row.device = record.get("device")
     sources = (record.get("config") or {}).get("sources") or []
     row.tuned_by = next((s for s in sources if isinstance(s, str) and s.startswith(TUNED_SOURCE_PREFIX)), None)
+    reused = record.get("reused_from")
+    if isinstance(reused, dict) and reused.get("path"):
+        row.reused_from = str(reused["path"])
     # Published numbers belong to the published method: not to ablation variants.
     entry = published_entry(published, row.method, row.dataset) if not row.variant else None
     if entry is not None:
@@ -353,6 +358,7 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
         lines.append("")
     lines += _paired_section(report)
     lines += _tuned_section(report)
+    lines += _reused_section(report)
     not_run = report.not_run()
     if not_run:
         lines += ["## Cells not run", "", "| cell | status | reason |", "|---|---|---|"]
@@ -471,6 +477,24 @@ def _tuned_section(report: Report) -> list[str]:
         return []
     lines = ["## Tuned configurations", "", "| dataset | method | provenance |", "|---|---|---|"]
     lines += [f"| {r.dataset} | {r.label()} | {r.tuned_by} |" for r in tuned]
+    return [*lines, ""]
+
+
+def _reused_section(report: Report) -> list[str]:
+    """Cells whose result was copied from another suite's cell of the same fingerprint (not run again)."""
+    reused = [r for r in report.ok_rows() if r.reused_from]
+    if not reused:
+        return []
+    lines = [
+        "## Reused cells",
+        "",
+        "Same configuration, seeds, splits and probe as a finished cell of another suite (`gclbt bench --reuse`): "
+        "its result is copied, not recomputed.",
+        "",
+        "| dataset | method | copied from |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r.dataset} | {r.label()} | `{r.reused_from}` |" for r in reused]
     return [*lines, ""]
 
 

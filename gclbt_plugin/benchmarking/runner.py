@@ -10,6 +10,11 @@ Re-running skips every cell whose file parses, has status ``ok``, holds the expe
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
 corrupt one, a ``failed`` or ``skipped`` record, a stale fingerprint) is redone. Interrupting
 the run (Ctrl-C) loses at most the cell in progress.
+
+A cell may also be taken from another suite's output folder (``reuse``): the fingerprint hashes
+everything that decides a result, so a trusted record with the same fingerprint *is* this cell's
+result (e.g. an ablation's ``degree`` cell and the comparison's untuned GCL-BT cell). It is
+copied with this cell's identity and a ``reused_from`` entry naming the file it came from.
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ class CellOutcome:
 
     Attributes:
         cell: the suite cell.
-        action: ``"cached"`` (a valid file existed), ``"ran"`` or ``"skipped"`` (not attempted,
-            e.g. dataset unavailable offline).
+        action: ``"cached"`` (a valid file existed), ``"reused"`` (copied from a ``reuse``
+            folder), ``"ran"`` or ``"skipped"`` (not attempted, e.g. dataset unavailable offline).
         status: the record's status: ``ok``, ``skipped`` or ``failed``.
         path: the cell's JSON file.
         record: the cell's record.
@@ -148,6 +153,40 @@ def read_cell_file(path: str | os.PathLike, fingerprint: str | None = None) -> t
     return (None, problem) if problem else (record, "")
 
 
+def index_finished_cells(folders: Iterable[str | os.PathLike]) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Trusted finished cell records of other suites' output folders, by fingerprint.
+
+    Reads ``FOLDER/cells/*.json`` of each folder in order; files that cannot be trusted
+    (:func:`check_record`) are left out, and the first folder holding a fingerprint wins.
+
+    Raises:
+        FileNotFoundError: a folder has no ``cells`` subfolder (not a suite's output folder).
+    """
+    index: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for folder in folders:
+        cells = Path(folder) / "cells"
+        if not cells.is_dir():
+            raise FileNotFoundError(f"{os.fspath(folder)!r} holds no cells/ folder (not the --out of a suite run)")
+        for path in sorted(cells.glob("*.json")):
+            record, _ = read_cell_file(path)
+            if record is not None:
+                index.setdefault(record["fingerprint"], (path, record))
+    return index
+
+
+def reused_record(plan: dict[str, Any], source: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` (same fingerprint as ``plan``) as the result of the plan's cell, with its origin."""
+    cell = plan["cell"]
+    return {
+        **record,
+        "method": cell["method"],
+        "dataset": cell["dataset"],
+        "variant": cell["variant"],
+        "cell": cell,
+        "reused_from": {"path": os.fspath(source), "cell": record.get("cell", {}).get("id")},
+    }
+
+
 def _run_isolated(plan: dict[str, Any], path: Path, log_path: Path, timeout: float | None) -> dict[str, Any]:
     """Run the plan in a child process; a crash, kill or timeout becomes a ``failed`` record."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +256,7 @@ def run_suite(
     progress: bool = True,
     log: Callable[[str], None] | None = print,
     probe: str | None = None,
+    reuse: Iterable[str | os.PathLike] = (),
 ) -> list[CellOutcome]:
     """Run every cell of ``suite`` that has no trusted result in ``out_dir`` yet.
 
@@ -239,6 +279,9 @@ def run_suite(
         log (callable, optional): receives one summary line per cell. (default: ``print``)
         probe (str, optional): the linear probe of every cell (``bgrl`` / ``gca``); ``None``: the
             cells' own (the package default unless a cell's overrides name one).
+        reuse (iterable of paths): other suites' output folders; a cell without a result here
+            whose fingerprint matches a finished cell there is copied instead of run
+            (:func:`reused_record`).
 
     Returns:
         list of CellOutcome, in suite order.
@@ -246,6 +289,7 @@ def run_suite(
     if cell_timeout is not None and cell_timeout <= 0:
         raise ValueError(f"cell_timeout must be positive seconds or None, got {cell_timeout!r}")
     out = Path(out_dir)
+    reusable = index_finished_cells(reuse)
     cells = [c for c in suite.cells if not only or any(text in c.id for text in only)]
     write_json_atomic(
         {"suite": suite.name, "description": suite.description,
@@ -269,6 +313,13 @@ def run_suite(
             say(f"[cached] {summary_line(record)}")
             continue
         redo = None if problem == "no file" else problem
+        if plan["fingerprint"] in reusable:
+            source, found = reusable[plan["fingerprint"]]
+            record = reused_record(plan, source, found)
+            write_json_atomic(record, path)
+            outcomes.append(CellOutcome(cell, "reused", "ok", path, record, redo))
+            say(f"[reused {source}] {summary_line(record)}")
+            continue
         if offline and not available_offline(cell.dataset, data_cache, data_mirror):
             record = skipped_record(plan, f"dataset {cell.dataset!r} is not in the cache or the mirror (offline run)")
             action = "skipped"

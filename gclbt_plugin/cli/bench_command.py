@@ -37,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_probe_option(parser)
     parser.add_argument("--only", action="append", metavar="TEXT", help="run only cells whose id contains TEXT "
                         "(repeatable)")
+    parser.add_argument("--reuse", action="append", metavar="DIR", default=[],
+                        help="another suite's --out folder: a cell with no result here whose configuration, seeds, "
+                        "splits and probe match a finished cell there (same fingerprint) is copied, not run; "
+                        "the copy names its source under reused_from (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the suite's cells and exit")
     parser.add_argument("--offline", action="store_true",
                         help="skip cells whose dataset is not in the cache or mirror instead of downloading")
@@ -126,6 +130,11 @@ def _suite(args: argparse.Namespace) -> int:
         raise UsageError("--out DIR is required (where cell results and the report go)")
     check_output_dir(args.out, "--out")
     check_data_options(args)
+    for folder in args.reuse:
+        if not (Path(folder) / "cells").is_dir():
+            raise UsageError(
+                f"--reuse {folder!r}: no cells/ folder there; give the --out folder of an earlier suite run"
+            )
     outcomes = run_suite(
         suite,
         args.out,
@@ -140,10 +149,12 @@ def _suite(args: argparse.Namespace) -> int:
         only=args.only,
         progress=not args.no_progress,
         probe=args.probe,
+        reuse=args.reuse,
     )
     write_report(args.out, args.out, published=args.published, plots=not args.no_plots)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}
     cached = sum(o.action == "cached" for o in outcomes)
-    print(f"{len(outcomes)} cells: {counts['ok']} ok ({cached} from earlier runs), {counts['skipped']} skipped, "
-          f"{counts['failed']} failed; report: {Path(args.out) / 'results.md'}")
+    reused = sum(o.action == "reused" for o in outcomes)
+    print(f"{len(outcomes)} cells: {counts['ok']} ok ({cached} from earlier runs, {reused} reused), "
+          f"{counts['skipped']} skipped, {counts['failed']} failed; report: {Path(args.out) / 'results.md'}")
     return 1 if counts["failed"] else 0
