@@ -403,6 +403,7 @@ def run_experiment(
     checkpoint_every: int = 50,
     checkpoint_minutes: float | None = None,
     score_test: bool = True,
+    on_run: Callable[[RunRecord], None] | None = None,
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
@@ -444,6 +445,8 @@ def run_experiment(
             calls this with the same arguments and gets the same result. (default: ``False``)
         score_test (bool): score the probe on the test nodes; ``False`` (Optuna's objective) never
             reads a test label and reports NaN test accuracy. (default: ``True``)
+        on_run (callable, optional): called with each seed's :class:`RunRecord` as soon as that
+            model is trained and probed (progress of long multi-seed runs).
 
     The configuration is checked (:func:`check_config`) before the dataset is loaded.
 
@@ -519,6 +522,8 @@ def run_experiment(
                 resumed_from=trained.resumed_from,
             )
         )
+        if on_run is not None:
+            on_run(runs[-1])
 
     test_mean, test_std = _mean_std(tests)
     val_mean, val_std = _mean_std(vals)

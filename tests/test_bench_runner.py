@@ -95,6 +95,18 @@ def test_run_suite_isolated_cell_records_its_own_peak_memory(run, tmp_path: Path
     assert record["peak_rss_mb"] >= record["rss_before_data_mb"] > 0
 
 
+def test_isolated_cell_logs_a_line_per_finished_seed(run, tmp_path: Path):
+    suite = parse_suite({"defaults": {"seeds": [2, 0], "epochs": 1, "overrides": TINY},
+                         "blocks": [{"methods": ["gbt"], "datasets": ["Cora"]}]})
+    (outcome,) = run(suite, tmp_path, isolate=True)
+    lines = (tmp_path / "logs" / "gbt-Cora.log").read_text().splitlines()
+    runs = outcome.record["runs"]
+    assert [line.split(" ", 1)[1] for line in lines if " seed " in line] == [
+        f"seed {r['seed']} ({i}/2): 1 epochs in {r['seconds']:.0f} s, test {r['probe']['test_mean']:.2f} % "
+        "over 1 split(s)" for i, r in enumerate(runs, 1)
+    ]
+
+
 def test_run_suite_skips_unavailable_dataset_and_runs_the_rest(shared_datasets_dir: Path, tmp_path: Path):
     suite = _tiny_suite(methods=["gbt"], datasets=["PubMed", "Cora"])  # the mirror has no PubMed
     outcomes = run_suite(

@@ -147,6 +147,17 @@ def test_resolve_config_rejects_bad_features_and_evaluation_sections(override, m
         resolve_config("gbt", "Cora", [override])
 
 
+def test_run_experiment_reports_each_seed_as_soon_as_it_is_probed(cora):
+    seen = []
+
+    def on_run(run):
+        seen.append((run, len(seen)))
+
+    result = run_experiment("gbt", cora, overrides=[TINY], seeds=[3, 1], progress=False, on_run=on_run)
+    assert [(run.seed, index) for run, index in seen] == [(3, 0), (1, 1)]
+    assert [run for run, _ in seen] == result.runs
+
+
 def test_run_experiment_records_probe_and_schedule(cora):
     result = run_experiment("gbt", cora, overrides=[TINY, {"epochs": 20}, {"evaluation": {"probe": "gca"}}],
                             progress=False)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Any
 import torch
 
 from gclbt_plugin.data import DatasetUnavailableError, load_dataset
-from gclbt_plugin.experiment import run_experiment
+from gclbt_plugin.experiment import RunRecord, run_experiment
 from gclbt_plugin.files import write_json_atomic
 
 STATUSES = ("ok", "skipped", "failed")
@@ -130,7 +131,9 @@ def failed_record(plan: dict[str, Any], error: str) -> dict[str, Any]:
     return {**_base_record(plan, "failed"), "error": error}
 
 
-def run_planned_cell(plan: dict[str, Any], *, memory_scope: str = "process") -> dict[str, Any]:
+def run_planned_cell(
+    plan: dict[str, Any], *, memory_scope: str = "process", on_run: Callable[[RunRecord], None] | None = None
+) -> dict[str, Any]:
     """Run one planned cell in this process and return its record (never raises for the cell's errors).
 
     Args:
@@ -138,6 +141,8 @@ def run_planned_cell(plan: dict[str, Any], *, memory_scope: str = "process") -> 
         memory_scope (str): ``"process"`` when this process runs only this cell, ``"shared"``
             otherwise (the peak is then reset first where Linux allows, scope ``"reset"``).
             (default: ``"process"``)
+        on_run (callable, optional): called with each seed's record as soon as it is finished
+            (see :func:`gclbt_plugin.experiment.run_experiment`).
 
     The plan's ``threads`` (torch threads) apply during the cell only.
     """
@@ -147,12 +152,12 @@ def run_planned_cell(plan: dict[str, Any], *, memory_scope: str = "process") -> 
     if plan.get("threads"):
         torch.set_num_threads(int(plan["threads"]))
     try:
-        return _run(plan, memory_scope)
+        return _run(plan, memory_scope, on_run)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
+def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], None] | None) -> dict[str, Any]:
     started = time.perf_counter()
     if memory_scope != "process" and reset_peak_rss():
         memory_scope = "reset"
@@ -175,6 +180,7 @@ def _run(plan: dict[str, Any], memory_scope: str) -> dict[str, Any]:
             num_splits=cell["num_splits"],
             device=plan.get("device", "auto"),
             progress=False,
+            on_run=on_run,
         )
     except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
         tail = "".join(traceback.format_exception(error)[-3:]).strip()
@@ -202,7 +208,20 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m gclbt_plugin.benchmarking.cell OUT_FILE < plan.json", file=sys.stderr)
         return 2
     plan = json.load(sys.stdin)
-    record = run_planned_cell(plan, memory_scope="process")
+    total = len(plan["cell"]["seeds"])
+    finished: list[int] = []
+
+    def report_seed(run: RunRecord) -> None:
+        # one line per finished seed in the cell's log (OUT/logs/<cell>.log): how far a long cell is
+        finished.append(run.seed)
+        print(
+            f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} seed {run.seed} ({len(finished)}/{total}): "
+            f"{run.epochs} epochs in {run.seconds:.0f} s, test {run.probe['test_mean']:.2f} % over "
+            f"{run.probe['num_splits']} split(s)",
+            file=sys.stderr, flush=True,
+        )
+
+    record = run_planned_cell(plan, memory_scope="process", on_run=report_seed)
     write_json_atomic(record, argv[0])
     return 0 if record["status"] != "failed" else 1
 
