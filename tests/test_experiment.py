@@ -147,14 +147,21 @@ def test_resolve_config_rejects_bad_features_and_evaluation_sections(override, m
         resolve_config("gbt", "Cora", [override])
 
 
-def test_run_experiment_reports_each_seed_as_soon_as_it_is_probed(cora):
+def test_run_experiment_reports_each_seed_as_soon_as_it_is_probed(cora, monkeypatch):
+    import gclbt_plugin.experiment as experiment
+
+    trained = []
+    train_model = experiment.train_model
+
+    def counting_train_model(*args, **kwargs):
+        trained.append(1)
+        return train_model(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train_model", counting_train_model)
     seen = []
-
-    def on_run(run):
-        seen.append((run, len(seen)))
-
-    result = run_experiment("gbt", cora, overrides=[TINY], seeds=[3, 1], progress=False, on_run=on_run)
-    assert [(run.seed, index) for run, index in seen] == [(3, 0), (1, 1)]
+    result = run_experiment("gbt", cora, overrides=[TINY], seeds=[3, 1], progress=False,
+                            on_run=lambda run: seen.append((run, len(trained))))
+    assert [(run.seed, models_trained) for run, models_trained in seen] == [(3, 1), (1, 2)]
     assert [run for run, _ in seen] == result.runs
 
 

@@ -212,12 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[int] = []
 
     def report_seed(run: RunRecord) -> None:
-        # one line per finished seed in the cell's log (OUT/logs/<cell>.log): how far a long cell is
+        # one line per finished seed in the cell's log (OUT/logs/<cell>.log): how far a long cell is;
+        # the probe holds fractions, the records percent
         finished.append(run.seed)
+        try:
+            accuracy = f"test {100 * run.probe['test_mean']:.2f} % over {run.probe['num_splits']} split(s)"
+        except (KeyError, TypeError) as error:  # a progress line never fails a trained cell
+            accuracy = f"no test accuracy ({type(error).__name__}: {error})"
         print(
             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} seed {run.seed} ({len(finished)}/{total}): "
-            f"{run.epochs} epochs in {run.seconds:.0f} s, test {run.probe['test_mean']:.2f} % over "
-            f"{run.probe['num_splits']} split(s)",
+            f"{run.epochs} epochs in {run.seconds:.0f} s, {accuracy}",
             file=sys.stderr, flush=True,
         )
 

@@ -153,37 +153,62 @@ def read_cell_file(path: str | os.PathLike, fingerprint: str | None = None) -> t
     return (None, problem) if problem else (record, "")
 
 
-def index_finished_cells(folders: Iterable[str | os.PathLike]) -> dict[str, tuple[Path, dict[str, Any]]]:
+def index_finished_cells(
+    folders: Iterable[str | os.PathLike],
+) -> tuple[dict[str, tuple[Path, dict[str, Any]]], list[tuple[Path, str]]]:
     """Trusted finished cell records of other suites' output folders, by fingerprint.
 
-    Reads ``FOLDER/cells/*.json`` of each folder in order; files that cannot be trusted
-    (:func:`check_record`) are left out, and the first folder holding a fingerprint wins.
+    Reads ``FOLDER/cells/*.json`` of each folder in order; the first folder holding a fingerprint
+    wins. Note that the fingerprint names the configuration, seeds, splits, protocol and device
+    string (``auto`` and ``cpu`` differ), not the package version: a record is reused across code
+    changes exactly as a cached cell of the same folder is.
+
+    Returns:
+        ``(index, untrusted)``: fingerprint -> (file, record), and the files left out with why
+        (:func:`check_record`).
 
     Raises:
         FileNotFoundError: a folder has no ``cells`` subfolder (not a suite's output folder).
     """
     index: dict[str, tuple[Path, dict[str, Any]]] = {}
+    untrusted: list[tuple[Path, str]] = []
     for folder in folders:
         cells = Path(folder) / "cells"
         if not cells.is_dir():
             raise FileNotFoundError(f"{os.fspath(folder)!r} holds no cells/ folder (not the --out of a suite run)")
         for path in sorted(cells.glob("*.json")):
-            record, _ = read_cell_file(path)
-            if record is not None:
+            record, problem = read_cell_file(path)
+            if record is None:
+                untrusted.append((path, problem))
+            else:
                 index.setdefault(record["fingerprint"], (path, record))
-    return index
+    return index, untrusted
 
 
 def reused_record(plan: dict[str, Any], source: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` (same fingerprint as ``plan``) as the result of the plan's cell, with its origin."""
+    """``record`` (same fingerprint as ``plan``) as the result of the plan's cell, with its origin.
+
+    The cell's identity and epoch request come from the plan (a capped run and a cell asking for
+    those epochs share a fingerprint); what describes the run that produced the numbers (commit,
+    packages, host, time, memory) stays the source's. ``reused_from`` names the file that was
+    trained (the first one, when the source was itself reused).
+    """
     cell = plan["cell"]
+    source_cell = record.get("cell")
+    origin = record.get("reused_from") or {
+        "path": os.fspath(source),
+        "cell": source_cell.get("id") if isinstance(source_cell, dict) else None,
+    }
     return {
         **record,
         "method": cell["method"],
         "dataset": cell["dataset"],
-        "variant": cell["variant"],
+        "variant": cell.get("variant", ""),
         "cell": cell,
-        "reused_from": {"path": os.fspath(source), "cell": record.get("cell", {}).get("id")},
+        "epochs_requested": plan["epochs_requested"],
+        "epochs_published": plan["epochs_published"],
+        "max_epochs": plan["max_epochs"],
+        "reused_from": origin,
     }
 
 
@@ -289,7 +314,8 @@ def run_suite(
     if cell_timeout is not None and cell_timeout <= 0:
         raise ValueError(f"cell_timeout must be positive seconds or None, got {cell_timeout!r}")
     out = Path(out_dir)
-    reusable = index_finished_cells(reuse)
+    reuse = list(reuse)
+    reusable, untrusted = index_finished_cells(reuse)
     cells = [c for c in suite.cells if not only or any(text in c.id for text in only)]
     write_json_atomic(
         {"suite": suite.name, "description": suite.description,
@@ -300,6 +326,9 @@ def run_suite(
     outcomes: list[CellOutcome] = []
     bar = progress_bar(cells, desc=f"bench {suite.name}", unit="cell", disable=not progress)
     say = (lambda text: bar.write(text) if progress else log(text)) if log else (lambda text: None)
+    if reuse:
+        say(f"reuse: {len(reusable)} finished cells in {', '.join(map(os.fspath, reuse))}"
+            + (f"; not trusted: {'; '.join(f'{p.name} ({why})' for p, why in untrusted)}" if untrusted else ""))
     for cell in bar:
         bar.set_postfix_str(cell.id, refresh=False)
         plan = plan_cell(
@@ -318,7 +347,7 @@ def run_suite(
             record = reused_record(plan, source, found)
             write_json_atomic(record, path)
             outcomes.append(CellOutcome(cell, "reused", "ok", path, record, redo))
-            say(f"[reused {source}] {summary_line(record)}")
+            say(("[redo: " + redo + "] " if redo else "") + f"[reused {source}] {summary_line(record)}")
             continue
         if offline and not available_offline(cell.dataset, data_cache, data_mirror):
             record = skipped_record(plan, f"dataset {cell.dataset!r} is not in the cache or the mirror (offline run)")

@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(repeatable)")
     parser.add_argument("--reuse", action="append", metavar="DIR", default=[],
                         help="another suite's --out folder: a cell with no result here whose configuration, seeds, "
-                        "splits and probe match a finished cell there (same fingerprint) is copied, not run; "
-                        "the copy names its source under reused_from (repeatable)")
+                        "splits, probe and --device match a finished cell there (same fingerprint) is copied, not "
+                        "run; the copy names its source under reused_from (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the suite's cells and exit")
     parser.add_argument("--offline", action="store_true",
                         help="skip cells whose dataset is not in the cache or mirror instead of downloading")
