@@ -186,3 +186,25 @@ def test_report_names_the_study_that_chose_a_tuned_cell(tmp_path: Path):
     assert f"| CS | gbt [tuned] | {provenance} |" in (tmp_path / "report" / "results.md").read_text()
     with open(tmp_path / "report" / "results.csv", newline="") as handle:
         assert {row["method"]: row["tuned_by"] for row in csv.DictReader(handle)} == {"gbt": provenance, "gclbt": ""}
+
+
+def test_report_pairs_every_variant_with_the_suites_reference_variant(tmp_path: Path):
+    suite_path = tmp_path / "ablation.yaml"
+    suite_path.write_text(yaml.safe_dump({
+        "name": "ablation", "reference_variant": "uniform", "defaults": {"seeds": [0, 1]},
+        "blocks": [{"methods": ["gclbt"], "datasets": ["Cora"], "axes": {"aug": {"uniform": {}, "degree": {}}}}],
+    }))
+    results = tmp_path / "results"
+    (results / "cells").mkdir(parents=True)
+    (results / "suite.json").write_text(json.dumps({"suite": "ablation", "path": str(suite_path)}))
+    for variant, accuracies in (("uniform", [0.80, 0.81]), ("degree", [0.83, 0.82])):
+        record = _train_output("gclbt", "Cora", 100 * sum(accuracies) / 2)
+        record["variant"] = variant
+        record["runs"] = [{"seed": seed, "epochs": 10, "seconds": 5.0, "seconds_per_epoch": 0.5, "final_loss": 1.0,
+                           "probe": {"test_accuracies": [accuracy]}, "resumed_from": 0}
+                          for seed, accuracy in enumerate(accuracies)]
+        (results / "cells" / f"gclbt-Cora-{variant}.json").write_text(json.dumps(record))
+    rows = [line for line in render_markdown(collect(results, published={})).splitlines()
+            if line.startswith("| Cora | ")]
+    # +3 and +1 points on the two seeds: a mean of +2
+    assert [row.split(" | ")[1:4] for row in rows] == [["gclbt [degree] − gclbt [uniform]", "2", "+2.00"]]

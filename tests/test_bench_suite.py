@@ -61,6 +61,25 @@ def test_parse_suite_rejects_unknown_keys():
         parse_suite(_suite(methods=["gbt"], datasets=["Cora"], epoch=3))
 
 
+def test_parse_suite_keeps_a_reference_variant_of_its_cells():
+    block = _suite(methods=["gbt"], datasets=["Cora"], axes={"aug": {"u": {}, "d": {}}})
+    document = {**block, "reference_variant": "u"}
+    assert parse_suite(document).reference_variant == "u"
+
+
+def test_parse_suite_rejects_a_reference_variant_no_cell_has():
+    block = _suite(methods=["gbt"], datasets=["Cora"], axes={"aug": {"u": {}, "d": {}}})
+    document = {**block, "reference_variant": "x"}
+    with pytest.raises(ValueError, match=r"suite.reference_variant must be one of the suite's variants \['d', 'u'\], "
+                                         r"got 'x'"):
+        parse_suite(document)
+
+
+def test_load_suite_ablation_full_pairs_every_centrality_with_uniform_dropping():
+    suite = load_suite("ablation-full")
+    assert (suite.reference_variant, suite.path.name) == ("uniform", "ablation-full.yaml")
+
+
 def test_parse_suite_rejects_unregistered_method():
     with pytest.raises(ValueError, match="method 'nope' is not registered"):
         parse_suite(_suite(methods=["nope"], datasets=["Cora"]))

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, compare_seeds, pair_accuracies
-from gclbt_plugin.benchmarking.suite import load_suite
+from gclbt_plugin.benchmarking.suite import Suite, load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
@@ -124,6 +124,8 @@ class Report:
     description: str = ""
     #: ``row.file -> {(seed, split): test accuracy}`` of every ok row (for the paired comparisons).
     pairs: dict[str, PairedAccuracies] = field(default_factory=dict)
+    #: the folder's suite's ``reference_variant``: every other variant is paired with it
+    reference_variant: str | None = None
 
     def ok_rows(self) -> list[Row]:
         return [r for r in self.rows if r.status == "ok"]
@@ -243,7 +245,10 @@ def collect(
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
             report.unreadable.append((relative, f"{type(error).__name__}: {error}"))
     present = {Path(name).stem for name in [*(row.file for row in report.rows), *(n for n, _ in report.unreadable)]}
-    report.rows += _missing_cells(suite, present)
+    loaded = _folder_suite(suite)
+    if loaded is not None:
+        report.rows += _missing_cells(loaded, present)
+        report.reference_variant = loaded.reference_variant
     order = list(METHOD_DISPLAY)
     report.rows.sort(
         key=lambda r: (r.dataset, order.index(r.method) if r.method in order else len(order), r.method,
@@ -252,27 +257,33 @@ def collect(
     return report
 
 
-def _missing_cells(suite: dict[str, Any], present: set[str]) -> list[Row]:
-    """Rows for the cells of the folder's suite that have no result file (a partial run leaves them out).
+def _folder_suite(suite: dict[str, Any]) -> Suite | None:
+    """The suite a results folder was run from (its ``suite.json``), or ``None``.
 
-    The suite is read from the path recorded in ``suite.json`` when that file exists, else looked up by
-    its name (the path may be another machine's); a folder without a loadable suite has no expected cells.
-    Unreadable result files count as present (they are listed as unreadable).
+    Read from the path recorded in ``suite.json`` when that file exists, else looked up by its name
+    (the path may be another machine's); a folder without a loadable suite has none.
     """
     path = suite.get("path")
     for reference in (path if path and Path(path).is_file() else None, suite.get("suite")):
         if not reference:
             continue
         try:
-            cells = load_suite(reference).cells
+            return load_suite(reference)
         except (OSError, ValueError):
             continue
-        return [
-            Row(file=f"cells/{cell.id}.json", status="not run", method=cell.method, dataset=cell.dataset,
-                variant=cell.variant, reason="no result file in this folder")
-            for cell in cells if cell.id not in present
-        ]
-    return []
+    return None
+
+
+def _missing_cells(suite: Suite, present: set[str]) -> list[Row]:
+    """Rows for the cells of the folder's suite that have no result file (a partial run leaves them out).
+
+    Unreadable result files count as present (they are listed as unreadable).
+    """
+    return [
+        Row(file=f"cells/{cell.id}.json", status="not run", method=cell.method, dataset=cell.dataset,
+            variant=cell.variant, reason="no result file in this folder")
+        for cell in suite.cells if cell.id not in present
+    ]
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -404,7 +415,9 @@ def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
     default; and each method's top-level variant (``tuned``) against its own plain cell (the recipe),
     so a tuned configuration is read against the recipe it replaces. Where a folder holds two cells of
     one (method, dataset, variant) (e.g. two epoch budgets), only the first in report order takes part,
-    so that every row of the table names one cell."""
+    so that every row of the table names one cell. When the folder's suite names a
+    ``reference_variant`` (an ablation's control), every cell of another variant is also paired with
+    the cell of its method and dataset in that variant."""
     ok = report.ok_rows()
     index: dict[tuple[str, str, str], Row] = {}
     for row in ok:
@@ -427,6 +440,12 @@ def _paired_rows(report: Report) -> list[tuple[Row, Row]]:
                 plain = index.get((method, dataset, ""))
                 if m == method and variant and plain is not None and _variant_base(variant, variants[dataset]) is None:
                     pairs.append((a, plain))
+    reference = report.reference_variant
+    if reference is not None:
+        for (method, dataset, variant), a in sorted(index.items()):
+            control = index.get((method, dataset, reference))
+            if variant != reference and control is not None and (a, control) not in pairs:
+                pairs.append((a, control))
     return sorted(pairs, key=lambda pair: pair[0].dataset)  # stable: a dataset's rows together, in this order
 
 

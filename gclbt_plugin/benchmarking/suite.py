@@ -6,6 +6,7 @@ an epoch budget, the number of random splits and the split protocol. A suite fil
 
     name: quick
     description: every method on Cora and CiteSeer, a few epochs
+    reference_variant: null        # optional: a variant the report pairs every other variant with
     defaults:                      # keys every block inherits (a block may override them)
       seeds: [0, 1]
       epochs: 3                    # null: the recipe's published epochs for the dataset
@@ -31,6 +32,7 @@ exports (``gclbt train --config`` files holding ``method:`` and ``dataset:``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import glob
 import itertools
 import os
@@ -46,7 +48,7 @@ from gclbt_plugin.config import merge_config
 from gclbt_plugin.data import canonical_name
 
 PROTOCOLS = ("public", "random", "wikics")
-SUITE_KEYS = ("name", "description", "defaults", "blocks")
+SUITE_KEYS = ("name", "description", "reference_variant", "defaults", "blocks")
 SETTING_KEYS = ("seeds", "epochs", "num_splits", "protocol", "overrides")
 BLOCK_KEYS = ("methods", "datasets", "axes", "config", "configs", "name", *SETTING_KEYS)
 DEFAULT_SETTINGS: dict[str, Any] = {"seeds": [0], "epochs": None, "num_splits": 20, "protocol": None, "overrides": {}}
@@ -101,12 +103,17 @@ class Cell:
 
 @dataclass(frozen=True)
 class Suite:
-    """A loaded, validated suite: its name, description, source file and expanded cells."""
+    """A loaded, validated suite: its name, description, source file and expanded cells.
+
+    ``reference_variant`` (an ablation's control, e.g. ``uniform``): the report pairs each cell of
+    another variant with the cell of the same method and dataset in this variant.
+    """
 
     name: str
     description: str
     path: Path | None
     cells: tuple[Cell, ...]
+    reference_variant: str | None = None
 
 
 def suites_dir() -> Path:
@@ -347,11 +354,16 @@ def parse_suite(document: Any, *, name: str = "suite", base_dir: str | os.PathLi
     duplicates = sorted(k for k, v in seen.items() if v > 1)
     if duplicates:
         raise ValueError(f"suite has duplicate cells {duplicates}; give the blocks distinct 'name's or axes")
+    reference = document.get("reference_variant")
+    variants = sorted({cell.variant for cell in cells})
+    if reference is not None and (not isinstance(reference, str) or reference not in variants):
+        raise ValueError(f"suite.reference_variant must be one of the suite's variants {variants}, got {reference!r}")
     return Suite(
         name=str(document.get("name") or name),
         description=str(document.get("description") or ""),
         path=None,
         cells=tuple(cells),
+        reference_variant=reference,
     )
 
 
@@ -367,5 +379,5 @@ def load_suite(suite: str | os.PathLike) -> Suite:
     except yaml.YAMLError as error:
         raise ValueError(f"suite file {os.fspath(path)!r} is not valid YAML: {error}") from error
     parsed = parse_suite(document, name=path.stem, base_dir=path.parent)
-    return Suite(name=parsed.name, description=parsed.description, path=path, cells=parsed.cells)
+    return dataclasses.replace(parsed, path=path)
 
