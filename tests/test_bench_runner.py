@@ -231,6 +231,7 @@ def test_bench_cli_reuse_of_a_folder_without_cells_is_a_usage_error(tmp_path: Pa
     assert code == 1
     assert err == f"gclbt bench: error: --reuse {str(tmp_path)!r}: no cells/ folder there; give the --out folder " \
         "of an earlier suite run"
+    assert not (tmp_path / "out" / "suite.json").exists()
     assert not (tmp_path / "out" / "cells").exists()
 
 

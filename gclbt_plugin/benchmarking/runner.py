@@ -45,6 +45,14 @@ REQUIRED_KEYS = (
 )
 
 
+class NotASuiteFolderError(FileNotFoundError):
+    """A folder given as another suite's output has no ``cells`` subfolder."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = os.fspath(folder)
+        super().__init__(f"{self.folder!r} holds no cells/ folder (not the --out of a suite run)")
+
+
 @dataclass
 class CellOutcome:
     """What happened to one cell in :func:`run_suite`.
@@ -168,14 +176,14 @@ def index_finished_cells(
         (:func:`check_record`).
 
     Raises:
-        FileNotFoundError: a folder has no ``cells`` subfolder (not a suite's output folder).
+        NotASuiteFolderError: a folder has no ``cells`` subfolder (not a suite's output folder).
     """
     index: dict[str, tuple[Path, dict[str, Any]]] = {}
     untrusted: list[tuple[Path, str]] = []
     for folder in folders:
         cells = Path(folder) / "cells"
         if not cells.is_dir():
-            raise FileNotFoundError(f"{os.fspath(folder)!r} holds no cells/ folder (not the --out of a suite run)")
+            raise NotASuiteFolderError(folder)
         for path in sorted(cells.glob("*.json")):
             record, problem = read_cell_file(path)
             if record is None:

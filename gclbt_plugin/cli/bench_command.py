@@ -113,7 +113,7 @@ def _scaling(args: argparse.Namespace) -> int:
 
 def _suite(args: argparse.Namespace) -> int:
     from gclbt_plugin.benchmarking.report import write_report
-    from gclbt_plugin.benchmarking.runner import run_suite
+    from gclbt_plugin.benchmarking.runner import NotASuiteFolderError, run_suite
     from gclbt_plugin.benchmarking.suite import load_suite
     if args.path:
         raise UsageError(f"unexpected argument {args.path!r}; did you mean --out {args.path}?")
@@ -130,27 +130,27 @@ def _suite(args: argparse.Namespace) -> int:
         raise UsageError("--out DIR is required (where cell results and the report go)")
     check_output_dir(args.out, "--out")
     check_data_options(args)
-    for folder in args.reuse:
-        if not (Path(folder) / "cells").is_dir():
-            raise UsageError(
-                f"--reuse {folder!r}: no cells/ folder there; give the --out folder of an earlier suite run"
-            )
-    outcomes = run_suite(
-        suite,
-        args.out,
-        max_epochs=args.max_epochs,
-        device=args.device,
-        data_cache=args.data_cache,
-        data_mirror=args.data_mirror,
-        offline=args.offline,
-        isolate=not args.no_isolate,
-        cell_timeout=args.cell_timeout,
-        threads=args.threads,
-        only=args.only,
-        progress=not args.no_progress,
-        probe=args.probe,
-        reuse=args.reuse,
-    )
+    try:
+        outcomes = run_suite(
+            suite,
+            args.out,
+            max_epochs=args.max_epochs,
+            device=args.device,
+            data_cache=args.data_cache,
+            data_mirror=args.data_mirror,
+            offline=args.offline,
+            isolate=not args.no_isolate,
+            cell_timeout=args.cell_timeout,
+            threads=args.threads,
+            only=args.only,
+            progress=not args.no_progress,
+            probe=args.probe,
+            reuse=args.reuse,
+        )
+    except NotASuiteFolderError as error:  # raised before any cell runs or anything is written
+        raise UsageError(
+            f"--reuse {error.folder!r}: no cells/ folder there; give the --out folder of an earlier suite run"
+        ) from None
     write_report(args.out, args.out, published=args.published, plots=not args.no_plots)
     counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}
     cached = sum(o.action == "cached" for o in outcomes)
