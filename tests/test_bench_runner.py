@@ -318,3 +318,37 @@ def test_git_commit_dirty_flag_looks_only_at_the_package_code(monkeypatch):
 
     monkeypatch.setattr(cell.subprocess, "run", fake_run)
     assert cell.git_commit() == "abc123"
+
+
+def test_fingerprint_changes_with_an_augmenter_revision_of_the_cell_only(monkeypatch):
+    # A cell trained before an augmenter's views changed must not count as finished after it.
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking
+
+    cells = _tiny_suite(methods=["gbt", "gclbt"]).cells
+    before = [plan_cell(cell)["fingerprint"] for cell in cells]
+    monkeypatch.setattr(AdaptiveFeatureMasking, "revision", AdaptiveFeatureMasking.revision + 1)
+    after = [plan_cell(cell)["fingerprint"] for cell in cells]
+    assert [cell.method for cell in cells] == ["gbt", "gclbt"]
+    assert after[0] == before[0]
+    assert after[1] != before[1]
+
+
+def test_report_marks_a_cell_stale_once_its_augmenters_revision_changes(run, tmp_path: Path, monkeypatch):
+    import yaml
+
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking
+    from gclbt_plugin.benchmarking.report import write_report
+    from gclbt_plugin.benchmarking.suite import load_suite
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "tiny", "defaults": {"seeds": [0], "epochs": 1, "overrides": TINY},
+        "blocks": [{"methods": ["gbt", "gclbt"], "datasets": ["Cora"]}],
+    }))
+    run(load_suite(path), tmp_path / "out")
+    fresh = write_report(tmp_path / "out", tmp_path / "out", plots=False)
+    assert [(r.method, r.stale) for r in fresh.rows] == [("gbt", False), ("gclbt", False)]
+    monkeypatch.setattr(AdaptiveFeatureMasking, "revision", AdaptiveFeatureMasking.revision + 1)
+    later = write_report(tmp_path / "out", tmp_path / "out", plots=False)
+    assert [(r.method, r.stale) for r in later.rows] == [("gbt", False), ("gclbt", True)]
+    assert "## Stale cells" in (tmp_path / "out" / "results.md").read_text()

@@ -181,3 +181,14 @@ def test_cli_tune_rejects_the_old_sampler_flag(capsys):
     with pytest.raises(SystemExit):
         main(["tune", "--method", "gclbt", "--dataset", "Cora", "--sampler=tpe"])
     assert "unrecognized arguments: --sampler" in capsys.readouterr().err
+
+
+def test_augmenter_revisions_name_the_adaptive_slots_of_a_recipe():
+    from gclbt_plugin.augmentors import AdaptiveEdgeDropping, AdaptiveFeatureMasking
+    from gclbt_plugin.recipes.build import augmenter_revisions
+
+    assert augmenter_revisions(resolve_config("gbt", "Cora")) == {}
+    assert augmenter_revisions(resolve_config("gclbt", "Cora")) == {
+        "view1.edge": AdaptiveEdgeDropping.revision, "view1.feature": AdaptiveFeatureMasking.revision,
+        "view2.edge": AdaptiveEdgeDropping.revision, "view2.feature": AdaptiveFeatureMasking.revision,
+    }

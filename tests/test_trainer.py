@@ -126,3 +126,32 @@ def test_train_rejects_data_together_with_tensors(graph):
     x, edge_index = graph
     with pytest.raises(TypeError, match="either a Data object or tensors"):
         train(make_model()[0], Data(x=x, edge_index=edge_index), edge_index, epochs=1, optimizer=OPTIMIZER)
+
+
+def test_train_computes_adaptive_importances_once_on_the_training_graph(graph, monkeypatch):
+    # GCA's train.py computes edge and feature importances once, from data.edge_index; the feature
+    # masker after an edge dropper in a chain must not see the dropped view's edges.
+    import gclbt_plugin.augmentors.adaptive as adaptive
+    from gclbt_plugin.augmentors import AdaptiveEdgeDropping, AdaptiveFeatureMasking
+
+    x, edge_index = graph
+    seen = []
+    centrality = adaptive.node_centrality
+
+    def spy(name, edges, num_nodes):
+        seen.append(edges.clone())
+        return centrality(name, edges, num_nodes)
+
+    monkeypatch.setattr(adaptive, "node_centrality", spy)
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(1)
+    views = [
+        Compose([AdaptiveEdgeDropping("pagerank", p=0.5, generator=generator),
+                 AdaptiveFeatureMasking("pagerank", p=0.3, generator=generator)])
+        for _ in "12"
+    ]
+    model, _ = make_model()
+    model.augmentor1, model.augmentor2 = views
+    train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator, progress=False)
+    assert len(seen) == 4  # two adaptive members per view, each fitted once
+    assert all(torch.equal(edges, edge_index) for edges in seen)

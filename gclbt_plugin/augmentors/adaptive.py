@@ -68,6 +68,9 @@ class _Adaptive(Augmentor):
     """Shared constructor checks and caching of the adaptive augmenters."""
 
     supports_sparse_features = True
+    # 1: training fits the probabilities on the training graph, full-graph training too (before
+    # 2026-12-04 a chain's feature masker recomputed them on the edge-dropped view at every step).
+    revision = 1
 
     def __init__(
         self, centrality: str, p: float, threshold: float, generator: torch.Generator | None

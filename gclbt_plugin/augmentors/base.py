@@ -57,6 +57,11 @@ class Augmentor(BaseTransform):
     #: sparse when every component of a recipe declares this; see ``gclbt_plugin.experiment``).
     supports_sparse_features: bool = False
 
+    #: Raised by one whenever a change of the code gives other views for the same arguments, so
+    #: that results keyed by a configuration (benchmark cells) are not reused across the change
+    #: (see :func:`gclbt_plugin.recipes.build.augmenter_revisions`).
+    revision: int = 0
+
     def __init__(self, generator: torch.Generator | None = None) -> None:
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
@@ -98,13 +103,14 @@ class Augmentor(BaseTransform):
         return view, None
 
     def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
-        """Prepare for mini-batch training on sub-graphs of the full graph ``(x, edge_index)``.
+        """Prepare for training on the full graph ``(x, edge_index)`` or on sub-graphs of it.
 
-        The trainer calls it once on each view's (top-level) augmenter before the first batch,
-        then :meth:`set_subgraph` before every batch and :meth:`release_full_graph` at the end.
-        An augmenter whose view depends on the whole graph (GCA's centralities) computes that
-        here once. This default does nothing; :class:`Compose` and :class:`RandomChoice`
-        forward the call to their members.
+        The trainer calls it once on each view's (top-level) augmenter before the first step,
+        full-graph training included; mini-batch training then calls :meth:`set_subgraph` before
+        every batch; :meth:`release_full_graph` comes at the end. An augmenter whose view depends
+        on the whole graph (GCA's centralities) computes that here once, from the training graph,
+        not from the view an earlier member of a :class:`Compose` made. This default does
+        nothing; :class:`Compose` and :class:`RandomChoice` forward the call to their members.
 
         Args:
             x (Tensor): ``[N, F]`` full-graph features (dense or sparse COO).

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, compare_seeds, pair_accuracies
+from gclbt_plugin.benchmarking.runner import plan_cell
 from gclbt_plugin.benchmarking.suite import Suite, load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 
@@ -108,9 +109,13 @@ class Row:
     tuned_by: str | None = None
     #: the cell file this result was copied from (``gclbt bench --reuse``), as the record names it
     reused_from: str | None = None
+    #: the record's fingerprint differs from its cell's plan under today's code (e.g. an
+    #: augmenter's ``revision`` changed since it ran): the next ``gclbt bench`` run redoes it
+    stale: bool = False
+    fingerprint: str | None = None
 
     def label(self) -> str:
-        return self.method + (f" [{self.variant}]" if self.variant else "")
+        return self.method + (f" [{self.variant}]" if self.variant else "") + (" (stale)" if self.stale else "")
 
 
 @dataclass
@@ -174,6 +179,7 @@ def row_from_record(record: dict[str, Any], file: str, published: dict[str, Any]
         epochs_requested=record.get("epochs_requested"),
         epochs_published=record.get("epochs_published"),
         git_commit=record.get("git_commit"),
+        fingerprint=record.get("fingerprint") if isinstance(record.get("fingerprint"), str) else None,
     )
     if status != "ok":
         return row
@@ -247,6 +253,7 @@ def collect(
     present = {Path(name).stem for name in [*(row.file for row in report.rows), *(n for n, _ in report.unreadable)]}
     loaded = _folder_suite(suite)
     if loaded is not None:
+        _mark_stale(report.rows, loaded, suite)
         report.rows += _missing_cells(loaded, present)
         report.reference_variant = loaded.reference_variant
     order = list(METHOD_DISPLAY)
@@ -272,6 +279,25 @@ def _folder_suite(suite: dict[str, Any]) -> Suite | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def _mark_stale(rows: list[Row], suite: Suite, options: dict[str, Any]) -> None:
+    """Mark the ok rows whose fingerprint is not their cell's plan under today's code.
+
+    The plan takes the options of the folder's last run (``suite.json``: ``max_epochs``, ``device``,
+    ``probe``), as the next run with them would.
+    """
+    cells = {f"cells/{cell.id}.json": cell for cell in suite.cells}
+    for row in rows:
+        cell = cells.get(row.file)
+        if row.status != "ok" or cell is None or row.fingerprint is None:
+            continue
+        try:
+            plan = plan_cell(cell, max_epochs=options.get("max_epochs"), device=options.get("device") or "auto",
+                             probe=options.get("probe"))
+        except (LookupError, TypeError, ValueError):
+            continue  # a cell today's code cannot plan is reported by the run, not here
+        row.stale = plan["fingerprint"] != row.fingerprint
 
 
 def _missing_cells(suite: Suite, present: set[str]) -> list[Row]:
@@ -369,6 +395,7 @@ def render_markdown(report: Report, plots: Iterable[str] = ()) -> str:
         lines.append("")
     lines += _paired_section(report)
     lines += _tuned_section(report)
+    lines += _stale_section(report)
     lines += _reused_section(report)
     not_run = report.not_run()
     if not_run:
@@ -496,6 +523,25 @@ def _tuned_section(report: Report) -> list[str]:
         return []
     lines = ["## Tuned configurations", "", "| dataset | method | provenance |", "|---|---|---|"]
     lines += [f"| {r.dataset} | {r.label()} | {r.tuned_by} |" for r in tuned]
+    return [*lines, ""]
+
+
+def _stale_section(report: Report) -> list[str]:
+    """Cells trained by code that no longer gives their configuration's result (marked ``(stale)``)."""
+    stale = [r for r in report.ok_rows() if r.stale]
+    if not stale:
+        return []
+    lines = [
+        "## Stale cells",
+        "",
+        "Their fingerprint is not what today's code plans for the cell (an augmenter's `revision` or the "
+        "suite's configuration changed since they ran): their numbers describe the commit that trained them, "
+        "and the next run of the suite into this folder trains them again.",
+        "",
+        "| dataset | method | file | commit |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r.dataset} | {r.label()} | `{r.file}` | {(r.git_commit or '–')[:12]} |" for r in stale]
     return [*lines, ""]
 
 

@@ -36,6 +36,7 @@ from gclbt_plugin.benchmarking.suite import Cell, Suite
 from gclbt_plugin.config import config_fingerprint, resolve_config
 from gclbt_plugin.data import available_offline
 from gclbt_plugin.files import write_json_atomic
+from gclbt_plugin.recipes.build import augmenter_revisions
 
 #: Keys a finished (status ``ok``) cell file must hold to be trusted.
 REQUIRED_KEYS = (
@@ -97,7 +98,8 @@ def plan_cell(
     of the run. ``probe`` (``bgrl`` / ``gca``) replaces the cell's probe protocol.
 
     The fingerprint hashes everything that decides the result (configuration, seeds, splits,
-    protocol, device), not the data paths or thread count.
+    protocol, device, and the revisions of augmenters whose code changed their views:
+    :func:`gclbt_plugin.recipes.build.augmenter_revisions`), not the data paths or thread count.
 
     Raises:
         ValueError: ``max_epochs`` is not a positive integer; errors of
@@ -112,8 +114,10 @@ def plan_cell(
     # resolve_config scales the recipe's warm-up with the epochs actually run
     config = resolve_config(cell.method, cell.dataset, [*overrides, {"epochs": run}])
     cell_dict = cell.to_dict()
+    revisions = augmenter_revisions(config)  # added only when some augmenter is past revision 0
     fingerprint = config_fingerprint(
-        config, cell.method, cell.dataset, list(cell.seeds), cell.num_splits, cell.protocol, device
+        config, cell.method, cell.dataset, list(cell.seeds), cell.num_splits, cell.protocol, device,
+        *([revisions] if revisions else []),
     )
     return {
         "cell": cell_dict,

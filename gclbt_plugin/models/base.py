@@ -112,7 +112,7 @@ class ContrastModel(nn.Module, ABC):
         )
 
     def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
-        """Fit the augmenters on the full graph before mini-batch training (GCA's centralities).
+        """Fit the augmenters on the training graph before the first step (GCA's centralities).
 
         See :meth:`gclbt_plugin.augmentors.Augmentor.fit_full_graph`; undone by
         :meth:`release_full_graph`.

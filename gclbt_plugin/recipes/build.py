@@ -104,6 +104,28 @@ def build_augmentor(section: str, view: dict[str, Any] | None, generator: torch.
     return Compose(augmentors)
 
 
+def augmenter_revisions(config: dict[str, Any]) -> dict[str, int]:
+    """``{"view1.edge": revision, ...}`` of the configuration's augmenters whose revision is not 0.
+
+    See :attr:`gclbt_plugin.augmentors.Augmentor.revision`; empty when every augmenter is at
+    revision 0, so that fingerprints that add it only when non-empty stay as they were.
+
+    Raises:
+        LookupError: an unknown augmenter name (the registry's error).
+    """
+    revisions = {}
+    for section in VIEW_KEYS:
+        for slot, spec in (config.get(section) or {}).items():
+            if spec is None:
+                continue
+            if isinstance(spec, dict):
+                spec = registry.get("augmentors", _split_name(f"{section}.{slot}", spec)[0])
+            revision = getattr(spec, "revision", 0)
+            if revision:
+                revisions[f"{section}.{slot}"] = revision
+    return revisions
+
+
 def build_head(section: str, spec: dict[str, Any], in_channels: int) -> nn.Module:
     """An :class:`MLP` head (projector or predictor) reading ``[N, in_channels]``."""
     kwargs = dict(spec)

@@ -70,19 +70,19 @@ def graph_inputs(
 
 
 @contextmanager
-def full_graph_augmentation(model: ContrastModel, x: Tensor, edge_index: Tensor, sampler: Sampler) -> Iterator[None]:
-    """Fit the model's augmenters on the full graph for the block when batches are sub-graphs.
+def full_graph_augmentation(model: ContrastModel, x: Tensor, edge_index: Tensor) -> Iterator[None]:
+    """Fit the model's augmenters on the training graph for the block, full-graph batches included.
 
-    Full-graph batches need no fitting: the augmenters see the full graph itself.
+    GCA (Zhu et al., WWW 2021; ``train.py`` of CRIPAC-DIG/GCA) computes every importance once, on
+    the training graph: the edge-drop and the feature-mask probabilities alike. Without fitting, a
+    view's chain (edge dropping, then feature masking) would give the feature masker the view with
+    edges already dropped, and it would recompute a different centrality at every step.
     """
-    subgraphs = not sampler.full_graph
-    if subgraphs:
-        model.fit_full_graph(x, edge_index)
+    model.fit_full_graph(x, edge_index)
     try:
         yield
     finally:
-        if subgraphs:
-            model.release_full_graph()
+        model.release_full_graph()
 
 
 def _sampling_generator() -> torch.Generator:
@@ -197,7 +197,7 @@ def train_loop(
     )
     started = time.perf_counter()
     try:
-        with full_graph_augmentation(model, x, edge_index, sampler), deferred_interrupts(
+        with full_graph_augmentation(model, x, edge_index), deferred_interrupts(
             handle_signals and saves
         ) as interrupted:
             for epoch in bar:
