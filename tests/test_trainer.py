@@ -155,3 +155,25 @@ def test_train_computes_adaptive_importances_once_on_the_training_graph(graph, m
     train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator, progress=False)
     assert len(seen) == 4  # two adaptive members per view, each fitted once
     assert all(torch.equal(edges, edge_index) for edges in seen)
+
+
+def test_train_pairs_the_edges_of_undirected_adaptive_dropping_once(graph, monkeypatch):
+    import gclbt_plugin.augmentors.adaptive as adaptive
+    from gclbt_plugin.augmentors import AdaptiveEdgeDropping
+
+    x, edge_index = graph
+    calls = []
+    pairs = adaptive.edge_pairs
+
+    def spy(edges, num_nodes):
+        calls.append(edges.size(1))
+        return pairs(edges, num_nodes)
+
+    monkeypatch.setattr(adaptive, "edge_pairs", spy)
+    generator = torch.Generator().manual_seed(1)
+    model, _ = make_model()
+    model.augmentor1, model.augmentor2 = (
+        AdaptiveEdgeDropping(p=0.4, undirected=True, generator=generator) for _ in "12"
+    )
+    train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator, progress=False)
+    assert calls == [edge_index.size(1)] * 2  # once per view, at fitting

@@ -228,6 +228,9 @@ class AdaptiveEdgeDropping(_Adaptive):
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)
+        if self._edge_ids is None:  # the full graph itself: its pairs are cached beside its probabilities
+            pair_probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
+            return undirected_keep_mask(pair_probability, pair, num_pairs, self.generator)
         pair, num_pairs = edge_pairs(g.edge_index, g.x.size(0))
         return undirected_keep_mask(
             pair_drop_probability(probability, pair, num_pairs), pair, num_pairs, self.generator
