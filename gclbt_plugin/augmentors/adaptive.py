@@ -69,7 +69,8 @@ class _Adaptive(Augmentor):
 
     supports_sparse_features = True
     # 1: training fits the probabilities on the training graph, full-graph training too (before
-    # 2026-12-04 a chain's feature masker recomputed them on the edge-dropped view at every step).
+    # 2026-12-04 a chain's feature masker recomputed them on the edge-dropped view at every step;
+    # the edge dropper's draws did not change, but both are bumped: cells of 9c60055 carry both).
     revision = 1
 
     def __init__(
@@ -84,12 +85,14 @@ class _Adaptive(Augmentor):
         self._edge_ids: Tensor | None = None
 
     def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
-        """Compute the probabilities once on the full graph, for mini-batch training.
+        """Compute the probabilities once on the training graph (full-graph and mini-batch training).
 
-        Until :meth:`release_full_graph`, :meth:`augment` uses these full-graph probabilities
-        for every graph it is given, indexed by the edge ids set with :meth:`set_subgraph`
-        (per-edge probabilities) or as they are (per-dimension feature probabilities), instead
-        of recomputing centralities on each sampled sub-graph.
+        Until :meth:`release_full_graph`, :meth:`augment` uses these probabilities: per-dimension
+        feature probabilities for every graph it is given (also a view whose edges an earlier
+        member dropped: GCA's importances are the training graph's); per-edge probabilities
+        indexed by the edge ids set with :meth:`set_subgraph` for sampled sub-graphs, while without
+        sub-graph ids the edge dropper computes on the graph it is given (a cache hit for the
+        fitted graph itself).
 
         Args:
             x (Tensor): ``[N, F]`` full-graph features (dense or sparse COO).
@@ -228,9 +231,6 @@ class AdaptiveEdgeDropping(_Adaptive):
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)
-        if self._edge_ids is None:  # the full graph itself: its pairs are cached beside its probabilities
-            pair_probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
-            return undirected_keep_mask(pair_probability, pair, num_pairs, self.generator)
         pair, num_pairs = edge_pairs(g.edge_index, g.x.size(0))
         return undirected_keep_mask(
             pair_drop_probability(probability, pair, num_pairs), pair, num_pairs, self.generator
@@ -241,9 +241,9 @@ class AdaptiveEdgeDropping(_Adaptive):
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor]:
         """The view and its ``[E]`` bool keep mask (see :meth:`Augmentor.augment_with_edge_mask`)."""
-        if self._full_graph is not None:
+        if self._full_graph is not None and self._edge_ids is not None:
             keep = self._subgraph_keep_mask(g)
-        else:
+        else:  # the fitted full graph is a cache hit; another graph (an earlier member's view) its own
             probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
             if pair is None:
                 keep = keep_mask(probability, num_pairs, probability.device, self.generator)

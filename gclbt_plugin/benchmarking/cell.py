@@ -8,6 +8,7 @@ out-of-memory kill loses that cell only. The record is ``ExperimentResult.to_dic
 * ``status``: ``"ok"``, ``"skipped"`` (dataset unavailable; ``reason`` says why) or ``"failed"``
   (``error`` holds the message and the end of the traceback);
 * ``cell`` (the suite cell), ``fingerprint`` (of the plan; a file with another one is stale),
+  ``augmenter_revisions`` (of its augmenters, see :func:`gclbt_plugin.recipes.build.augmenter_revisions`),
   ``epochs_requested`` / ``epochs_published`` / ``max_epochs`` (``epochs`` is what actually ran);
 * ``peak_rss_mb`` (peak resident set of the process, see :func:`peak_rss_mb`), ``rss_before_data_mb``
   (after imports, before loading data), ``cuda_peak_mb`` (``torch.cuda.max_memory_allocated``,
@@ -38,6 +39,7 @@ import torch
 from gclbt_plugin.data import DatasetUnavailableError, load_dataset
 from gclbt_plugin.experiment import RunRecord, run_experiment
 from gclbt_plugin.files import write_json_atomic
+from gclbt_plugin.recipes.build import augmenter_revisions
 
 STATUSES = ("ok", "skipped", "failed")
 PACKAGES = ("gclbt-plugin", "torch", "torch-geometric", "numpy", "scipy", "optuna")
@@ -111,6 +113,7 @@ def _base_record(plan: dict[str, Any], status: str) -> dict[str, Any]:
         "variant": cell.get("variant", ""),
         "cell": cell,
         "fingerprint": plan["fingerprint"],
+        "augmenter_revisions": augmenter_revisions(plan["config"]),
         "epochs_requested": plan["epochs_requested"],
         "epochs_published": plan["epochs_published"],
         "max_epochs": plan["max_epochs"],

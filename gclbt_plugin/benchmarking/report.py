@@ -25,6 +25,7 @@ from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, co
 from gclbt_plugin.benchmarking.runner import plan_cell
 from gclbt_plugin.benchmarking.suite import Suite, load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
+from gclbt_plugin.recipes.build import augmenter_revisions
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
 METHOD_DISPLAY = {"grace": "GRACE", "gca": "GCA", "bgrl": "BGRL", "gbt": "G-BT", "gclbt": "GCL-BT"}
@@ -109,10 +110,11 @@ class Row:
     tuned_by: str | None = None
     #: the cell file this result was copied from (``gclbt bench --reuse``), as the record names it
     reused_from: str | None = None
-    #: the record's fingerprint differs from its cell's plan under today's code (e.g. an
-    #: augmenter's ``revision`` changed since it ran): the next ``gclbt bench`` run redoes it
+    #: the revisions of the cell's augmenters when it ran; ``None``: not recorded (records written
+    #: before 2026-12-04), never judged stale
+    augmenter_revisions: dict[str, int] | None = None
+    #: an augmenter of the cell has another ``revision`` today: the next ``gclbt bench`` run redoes it
     stale: bool = False
-    fingerprint: str | None = None
 
     def label(self) -> str:
         return self.method + (f" [{self.variant}]" if self.variant else "") + (" (stale)" if self.stale else "")
@@ -179,7 +181,8 @@ def row_from_record(record: dict[str, Any], file: str, published: dict[str, Any]
         epochs_requested=record.get("epochs_requested"),
         epochs_published=record.get("epochs_published"),
         git_commit=record.get("git_commit"),
-        fingerprint=record.get("fingerprint") if isinstance(record.get("fingerprint"), str) else None,
+        augmenter_revisions=record.get("augmenter_revisions") if isinstance(record.get("augmenter_revisions"), dict)
+        else None,
     )
     if status != "ok":
         return row
@@ -253,7 +256,7 @@ def collect(
     present = {Path(name).stem for name in [*(row.file for row in report.rows), *(n for n, _ in report.unreadable)]}
     loaded = _folder_suite(suite)
     if loaded is not None:
-        _mark_stale(report.rows, loaded, suite)
+        _mark_stale(report.rows, loaded)
         report.rows += _missing_cells(loaded, present)
         report.reference_variant = loaded.reference_variant
     order = list(METHOD_DISPLAY)
@@ -281,23 +284,23 @@ def _folder_suite(suite: dict[str, Any]) -> Suite | None:
     return None
 
 
-def _mark_stale(rows: list[Row], suite: Suite, options: dict[str, Any]) -> None:
-    """Mark the ok rows whose fingerprint is not their cell's plan under today's code.
+def _mark_stale(rows: list[Row], suite: Suite) -> None:
+    """Mark the ok rows whose cell's augmenters have another ``revision`` today than when it ran.
 
-    The plan takes the options of the folder's last run (``suite.json``: ``max_epochs``, ``device``,
-    ``probe``), as the next run with them would.
+    Only the revisions are compared (:func:`gclbt_plugin.recipes.build.augmenter_revisions`), not
+    the whole fingerprint: cells of one folder may have run with other ``--max-epochs`` or
+    ``--probe`` options, which do not make them stale.
     """
     cells = {f"cells/{cell.id}.json": cell for cell in suite.cells}
     for row in rows:
         cell = cells.get(row.file)
-        if row.status != "ok" or cell is None or row.fingerprint is None:
+        if row.status != "ok" or cell is None or row.augmenter_revisions is None:
             continue
         try:
-            plan = plan_cell(cell, max_epochs=options.get("max_epochs"), device=options.get("device") or "auto",
-                             probe=options.get("probe"))
-        except (LookupError, TypeError, ValueError):
+            revisions = augmenter_revisions(plan_cell(cell)["config"])
+        except (ImportError, LookupError, TypeError, ValueError):
             continue  # a cell today's code cannot plan is reported by the run, not here
-        row.stale = plan["fingerprint"] != row.fingerprint
+        row.stale = revisions != row.augmenter_revisions
 
 
 def _missing_cells(suite: Suite, present: set[str]) -> list[Row]:
@@ -534,9 +537,9 @@ def _stale_section(report: Report) -> list[str]:
     lines = [
         "## Stale cells",
         "",
-        "Their fingerprint is not what today's code plans for the cell (an augmenter's `revision` or the "
-        "suite's configuration changed since they ran): their numbers describe the commit that trained them, "
-        "and the next run of the suite into this folder trains them again.",
+        "An augmenter of these cells changed its views since they ran (its `revision`): their numbers "
+        "describe the commit that trained them, and the next run of the suite into this folder trains them "
+        "again.",
         "",
         "| dataset | method | file | commit |",
         "|---|---|---|---|",

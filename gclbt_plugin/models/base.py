@@ -10,7 +10,7 @@ any trainer (full-batch, mini-batch, data-parallel) drives every model the same 
 
 What the trainer may ask of a model is declared on this class and nowhere else: the loss step,
 the per-step hook, whether the loss already covers every rank, whether sparse features are
-accepted, and the full-graph fitting of the augmenters for mini-batch training.
+accepted, and the fitting of the augmenters on the training graph before the first step.
 """
 
 from __future__ import annotations

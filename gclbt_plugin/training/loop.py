@@ -78,8 +78,8 @@ def full_graph_augmentation(model: ContrastModel, x: Tensor, edge_index: Tensor)
     view's chain (edge dropping, then feature masking) would give the feature masker the view with
     edges already dropped, and it would recompute a different centrality at every step.
     """
-    model.fit_full_graph(x, edge_index)
     try:
+        model.fit_full_graph(x, edge_index)  # inside: a failing fit leaves no augmenter fitted
         yield
     finally:
         model.release_full_graph()

@@ -92,8 +92,8 @@ class Sampler(Protocol):
 
     Attributes:
         name: ``"neighbor"``, ``"random-node"`` or ``"full-graph"`` (reported with the result).
-        full_graph: ``True`` when every batch is the whole graph in its own order (the
-            augmenters then need no full-graph fitting).
+        full_graph: ``True`` when every batch is the whole graph in its own order (no
+            :meth:`~gclbt_plugin.models.ContrastModel.set_subgraph` call per batch).
     """
 
     name: str
