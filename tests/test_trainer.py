@@ -178,18 +178,3 @@ def test_train_pairs_the_edges_of_undirected_adaptive_dropping_once(graph, monke
     train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator, progress=False)
     assert calls == [edge_index.size(1)] * 2  # once per view, at fitting
 
-
-def test_train_accepts_an_adaptive_edge_dropper_after_another_edge_augmenter(graph):
-    # fitted on the training graph, the second dropper gets the first one's view: it computes on that
-    # view (as unfitted) instead of refusing a graph of another size
-    from gclbt_plugin.augmentors import AdaptiveEdgeDropping, EdgeDropping
-
-    x, edge_index = graph
-    generator = torch.Generator().manual_seed(1)
-    model, _ = make_model()
-    model.augmentor1, model.augmentor2 = (
-        Compose([EdgeDropping(0.3, generator=generator), AdaptiveEdgeDropping(p=0.3, generator=generator)])
-        for _ in "12"
-    )
-    result = train(model, x, edge_index, epochs=2, optimizer=OPTIMIZER, generator=generator, progress=False)
-    assert len(result.losses) == 2 and all(math.isfinite(loss) for loss in result.losses)

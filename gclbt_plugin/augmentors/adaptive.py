@@ -89,10 +89,9 @@ class _Adaptive(Augmentor):
 
         Until :meth:`release_full_graph`, :meth:`augment` uses these probabilities: per-dimension
         feature probabilities for every graph it is given (also a view whose edges an earlier
-        member dropped: GCA's importances are the training graph's); per-edge probabilities
-        indexed by the edge ids set with :meth:`set_subgraph` for sampled sub-graphs, while without
-        sub-graph ids the edge dropper computes on the graph it is given (a cache hit for the
-        fitted graph itself).
+        member dropped: GCA's importances are the training graph's); per-edge probabilities for
+        the fitted graph itself, or indexed by the edge ids set with :meth:`set_subgraph` for
+        sampled sub-graphs (a graph of another size without them is an error).
 
         Args:
             x (Tensor): ``[N, F]`` full-graph features (dense or sparse COO).
@@ -231,6 +230,9 @@ class AdaptiveEdgeDropping(_Adaptive):
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)
+        if self._edge_ids is None:  # the full graph itself: its pairs are cached beside its probabilities
+            pair_probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
+            return undirected_keep_mask(pair_probability, pair, num_pairs, self.generator)
         pair, num_pairs = edge_pairs(g.edge_index, g.x.size(0))
         return undirected_keep_mask(
             pair_drop_probability(probability, pair, num_pairs), pair, num_pairs, self.generator
@@ -241,9 +243,9 @@ class AdaptiveEdgeDropping(_Adaptive):
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor]:
         """The view and its ``[E]`` bool keep mask (see :meth:`Augmentor.augment_with_edge_mask`)."""
-        if self._full_graph is not None and self._edge_ids is not None:
+        if self._full_graph is not None:
             keep = self._subgraph_keep_mask(g)
-        else:  # the fitted full graph is a cache hit; another graph (an earlier member's view) its own
+        else:
             probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
             if pair is None:
                 keep = keep_mask(probability, num_pairs, probability.device, self.generator)
