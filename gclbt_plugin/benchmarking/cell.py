@@ -39,7 +39,6 @@ import torch
 from gclbt_plugin.data import DatasetUnavailableError, load_dataset
 from gclbt_plugin.experiment import RunRecord, run_experiment
 from gclbt_plugin.files import write_json_atomic
-from gclbt_plugin.recipes.build import augmenter_revisions
 
 STATUSES = ("ok", "skipped", "failed")
 PACKAGES = ("gclbt-plugin", "torch", "torch-geometric", "numpy", "scipy", "optuna")
@@ -113,7 +112,7 @@ def _base_record(plan: dict[str, Any], status: str) -> dict[str, Any]:
         "variant": cell.get("variant", ""),
         "cell": cell,
         "fingerprint": plan["fingerprint"],
-        "augmenter_revisions": augmenter_revisions(plan["config"]),
+        "augmenter_revisions": plan["augmenter_revisions"],
         "epochs_requested": plan["epochs_requested"],
         "epochs_published": plan["epochs_published"],
         "max_epochs": plan["max_epochs"],

@@ -25,7 +25,6 @@ from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, co
 from gclbt_plugin.benchmarking.runner import plan_cell
 from gclbt_plugin.benchmarking.suite import Suite, load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
-from gclbt_plugin.recipes.build import augmenter_revisions
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
 METHOD_DISPLAY = {"grace": "GRACE", "gca": "GCA", "bgrl": "BGRL", "gbt": "G-BT", "gclbt": "GCL-BT"}
@@ -297,7 +296,7 @@ def _mark_stale(rows: list[Row], suite: Suite) -> None:
         if row.status != "ok" or cell is None or row.augmenter_revisions is None:
             continue
         try:
-            revisions = augmenter_revisions(plan_cell(cell)["config"])
+            revisions = plan_cell(cell)["augmenter_revisions"]
         except (ImportError, LookupError, TypeError, ValueError):
             continue  # a cell today's code cannot plan is reported by the run, not here
         row.stale = revisions != row.augmenter_revisions

@@ -130,6 +130,7 @@ def plan_cell(
         "data_mirror": os.fspath(data_mirror) if data_mirror is not None else None,
         "threads": threads,
         "fingerprint": fingerprint,
+        "augmenter_revisions": revisions,
     }
 
 
