@@ -40,7 +40,7 @@ from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
 from gclbt_plugin.functional.distributed import world_size
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.recipes.build import build_model
+from gclbt_plugin.recipes.build import augmenter_revisions, build_model
 from gclbt_plugin.training import resolve_device, train
 from gclbt_plugin.training.distributed import train_distributed
 from gclbt_plugin.training.minibatch import train_minibatch
@@ -484,6 +484,8 @@ def run_experiment(
     tests: list[float] = []
     vals: list[float] = []
     total_seconds = 0.0
+    revisions = augmenter_revisions(config)
+    revision_key = (revisions,) if revisions else ()
     for seed in seeds:
         torch.manual_seed(seed)
         generator = torch.Generator(device=torch_device).manual_seed(seed + 1)
@@ -495,7 +497,8 @@ def run_experiment(
                 eval_every, epochs, on_evaluation, data, config, data.splits[: eval_splits or len(data.splits)],
                 layerwise,
             )
-        fingerprint = training_fingerprint(config, data.name, seed, data.sparse, *scale_key)
+        # revisions only when some augmenter is past 0, so that other checkpoints keep their names
+        fingerprint = training_fingerprint(config, data.name, seed, data.sparse, *scale_key, *revision_key)
         checkpoint_path = None
         if checkpoint_dir is not None:
             checkpoint_path = Path(checkpoint_dir) / f"{method}-{data.name}-seed{seed}-{fingerprint}.pt"

@@ -526,3 +526,38 @@ def test_adaptive_augmentors_on_cuda_match_cpu_with_same_seed():
         )
         for a, b in zip(cpu, cuda, strict=True):
             assert b.is_cuda and torch.equal(a, b.cpu())
+
+
+@pytest.mark.parametrize("batch_ids", [None, torch.arange(0, 40, 2)])
+def test_fitted_chain_gives_an_adaptive_dropper_after_a_uniform_one_its_edges_full_graph_ids(batch_ids):
+    # the dropper's fitted probabilities are per training-graph edge: after another dropper it must
+    # take those of the edges it receives, as set_subgraph with their ids does (it raised before)
+    from gclbt_plugin.augmentors import Compose, EdgeDropping
+    from gclbt_plugin.graph import Graph
+
+    edge_index = _random_graph(30, 20, seed=3)
+    x = torch.rand(30, 4)
+    graph = Graph(x, edge_index if batch_ids is None else edge_index[:, batch_ids], None)
+    chain = Compose(
+        [EdgeDropping(p=0.5, generator=_generator(1)), AdaptiveEdgeDropping(p=0.5, generator=_generator(2))]
+    )
+    chain.fit_full_graph(x, edge_index)
+    chain.set_subgraph(batch_ids)
+    view = chain.augment(graph)
+
+    first, mask = EdgeDropping(p=0.5, generator=_generator(1)).augment_with_edge_mask(graph)
+    reference = AdaptiveEdgeDropping(p=0.5, generator=_generator(2))
+    reference.fit_full_graph(x, edge_index)
+    ids = torch.arange(edge_index.size(1)) if batch_ids is None else batch_ids
+    reference.set_subgraph(ids[mask])
+    assert 0 < first.edge_index.size(1) < graph.edge_index.size(1)
+    assert torch.equal(view.edge_index, reference.augment(first).edge_index)
+
+
+def test_fitted_edge_dropper_names_the_fitted_size_for_a_graph_of_another_size():
+    from gclbt_plugin.graph import Graph
+
+    dropper = AdaptiveEdgeDropping(p=0.5)
+    dropper.fit_full_graph(X, EDGE_INDEX)
+    with pytest.raises(ValueError, match="has 4 edges but it was fitted on a graph of 12 edges"):
+        dropper.augment(Graph(X, EDGE_INDEX[:, :4], None))

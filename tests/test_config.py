@@ -192,3 +192,12 @@ def test_augmenter_revisions_name_the_adaptive_slots_of_a_recipe():
         "view1.edge": AdaptiveEdgeDropping.revision, "view1.feature": AdaptiveFeatureMasking.revision,
         "view2.edge": AdaptiveEdgeDropping.revision, "view2.feature": AdaptiveFeatureMasking.revision,
     }
+
+
+def test_a_ready_compose_of_adaptive_augmenters_counts_their_revision():
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking, Compose, EdgeDropping
+    from gclbt_plugin.recipes.build import augmenter_revisions
+
+    config = resolve_config("gbt", "Cora", [{"view1": {"feature": None}}])
+    config["view1"]["edge"] = Compose([EdgeDropping(p=0.2), AdaptiveFeatureMasking(p=0.3)])
+    assert augmenter_revisions(config) == {"view1.edge": AdaptiveFeatureMasking.revision}

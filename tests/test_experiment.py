@@ -183,3 +183,23 @@ def test_resolve_config_takes_a_bare_warmup_for_the_final_epochs():
     # gclbt train --set scheduler.warmup_epochs=5 --epochs 50: the --set comes first, --epochs last
     config = resolve_config("gclbt", "Computers", [{"scheduler": {"warmup_epochs": 5}}, {"epochs": 50}])
     assert (config["epochs"], config["scheduler"]["warmup_epochs"]) == (50, 5)
+
+
+def _checkpoint_names(cora, tmp_path, method):
+    folder = tmp_path / method
+    run_experiment(method, cora, overrides=[TINY], seeds=(0,), num_splits=1, progress=False,
+                   checkpoint_dir=folder, checkpoint_every=1)
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.parametrize("method,changes", [("gclbt", True), ("gbt", False)])
+def test_checkpoint_names_change_with_an_augmenter_revision_of_the_run_only(cora, tmp_path, monkeypatch, method,
+                                                                             changes):
+    # a checkpoint of code whose views were different must not be resumed as this code's
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking
+
+    before = _checkpoint_names(cora, tmp_path / "before", method)
+    monkeypatch.setattr(AdaptiveFeatureMasking, "revision", AdaptiveFeatureMasking.revision + 1)
+    after = _checkpoint_names(cora, tmp_path / "after", method)
+    assert before and after
+    assert (before != after) is changes

@@ -188,3 +188,44 @@ def test_the_test_scorer_guard_can_fail(cora, monkeypatch):
     monkeypatch.setattr(linear_probe, "test_accuracy", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
     with pytest.raises(AssertionError, match="read"):
         run_experiment("gclbt", cora, overrides=[TINY], progress=False)
+
+
+def test_tune_records_the_augmenter_revisions_of_its_trials(cora, tmp_path):
+    from gclbt_plugin.recipes.build import augmenter_revisions
+
+    study = run_tune(cora, tmp_path, n_trials=1)
+    revisions = augmenter_revisions(resolve_config("gclbt", "Cora"))
+    assert revisions  # GCL-BT's adaptive augmenters are past revision 0
+    assert study.user_attrs["augmenter_revisions"] == revisions
+
+
+def test_study_augmenter_revisions_of_trials_older_than_the_attribute_are_all_zero():
+    from gclbt_plugin.tuning import study_augmenter_revisions
+
+    study = optuna.create_study()
+    assert study_augmenter_revisions(study) is None  # nothing ran yet
+    study.add_trial(optuna.trial.create_trial(value=1.0))
+    assert study_augmenter_revisions(study) is None  # a trial that did not train through gclbt tune
+    study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"config": {"epochs": 1}}))
+    assert study_augmenter_revisions(study) == {}
+    study.set_user_attr("augmenter_revisions", {"view1.edge": 1})
+    assert study_augmenter_revisions(study) == {"view1.edge": 1}
+
+
+def test_tune_refuses_to_continue_a_study_whose_views_changed(cora, tmp_path, monkeypatch):
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking
+
+    run_tune(cora, tmp_path, n_trials=1)
+    monkeypatch.setattr(AdaptiveFeatureMasking, "revision", AdaptiveFeatureMasking.revision + 1)
+    with pytest.raises(ValueError, match="study 'gclbt-Cora' ran its trials with augmenter revisions .*choose another"):
+        run_tune(cora, tmp_path, n_trials=2)
+
+
+def test_provenance_says_when_the_study_ran_with_other_augmenter_revisions(cora, tmp_path, monkeypatch):
+    from gclbt_plugin.augmentors import AdaptiveFeatureMasking
+    from gclbt_plugin.tuning.report import provenance
+
+    study = run_tune(cora, tmp_path, n_trials=1)
+    assert "re-test" not in provenance(study)
+    monkeypatch.setattr(AdaptiveFeatureMasking, "revision", AdaptiveFeatureMasking.revision + 1)
+    assert "the views changed since; re-test the configuration" in provenance(study)

@@ -223,10 +223,14 @@ class AdaptiveEdgeDropping(_Adaptive):
         if self._edge_ids is not None:
             probability = probability[self._edge_ids.to(probability.device)]
         if probability.numel() != g.edge_index.size(1):
+            given = (
+                f"it was fitted on a graph of {probability.numel()} edges" if self._edge_ids is None
+                else f"set_subgraph gave {probability.numel()} edge ids"
+            )
             raise ValueError(
                 f"{self.__class__.__name__} was fitted on a full graph; the graph to augment has "
-                f"{g.edge_index.size(1)} edges but set_subgraph gave {probability.numel()} edge ids "
-                "(call set_subgraph(edge_ids) with the batch's full-graph edge ids, or release_full_graph())"
+                f"{g.edge_index.size(1)} edges but {given} (call set_subgraph(edge_ids) with the "
+                "graph's full-graph edge ids, or release_full_graph())"
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)

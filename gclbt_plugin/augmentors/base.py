@@ -242,17 +242,51 @@ class _Group(Augmentor):
         """``True`` when every member accepts a sparse COO ``x``."""
         return all(aug.supports_sparse_features for aug in self.augmentors)
 
+    @property
+    def revision(self) -> int:  # type: ignore[override]
+        """The highest member revision: the group's views change whenever a member's do (a bump
+        takes the member past every revision it had, so the maximum moves with it)."""
+        return max((aug.revision for aug in self.augmentors), default=0)
+
+    #: Between :meth:`fit_full_graph` and :meth:`release_full_graph`: the members are fitted, and
+    #: :meth:`_chain` tells each which training-graph edges its input holds.
+    _fitted: bool = False
+    #: The ids :meth:`set_subgraph` gave (``None``: the training graph itself).
+    _edge_ids: Tensor | None = None
+
     def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
         for aug in self.augmentors:
             aug.fit_full_graph(x, edge_index)
+        self._fitted, self._edge_ids = True, None
 
     def set_subgraph(self, edge_ids: Tensor | None) -> None:
+        self._edge_ids = edge_ids
         for aug in self.augmentors:
             aug.set_subgraph(edge_ids)
 
     def release_full_graph(self) -> None:
+        self._fitted, self._edge_ids = False, None
         for aug in self.augmentors:
             aug.release_full_graph()
+
+    def _chain(self, augmentors: Sequence[Augmentor], g: GraphT) -> tuple[GraphT, Tensor | None]:
+        """Apply ``augmentors`` in order; the view and the edge mask of the whole chain.
+
+        Once fitted, each member first learns (:meth:`set_subgraph`) which training-graph edges its
+        input holds: a member after an edge dropper gets fewer edges than it was fitted on, and one
+        with per-edge state (GCA's fitted drop probabilities) takes its edges' values by these ids.
+        """
+        edge_mask, edge_ids = None, self._edge_ids
+        for aug in augmentors:
+            if self._fitted:
+                aug.set_subgraph(edge_ids)
+            num_edges = g.edge_index.size(1)
+            g, mask = aug.augment_with_edge_mask(g)
+            if self._fitted and mask is not None:
+                ids = torch.arange(num_edges, device=mask.device) if edge_ids is None else edge_ids.to(mask.device)
+                edge_ids = ids[mask]
+            edge_mask = chain_edge_masks(edge_mask, mask)
+        return g, edge_mask
 
 
 class Compose(_Group):
@@ -261,7 +295,8 @@ class Compose(_Group):
     The edge mask of :meth:`augment_with_edge_mask` is that of the whole chain, sparse features
     are supported when every member supports them, and the mini-batch hooks
     (:meth:`fit_full_graph`, :meth:`set_subgraph`, :meth:`release_full_graph`) are forwarded to
-    every member.
+    every member. Once fitted, each member is told which training-graph edges its input holds, so
+    that a fitted adaptive dropper may follow another edge dropper.
 
     Args:
         augmentors (Sequence[Augmentor]): applied in order.
@@ -282,12 +317,14 @@ class Compose(_Group):
         self.augmentors = augmentors
 
     def augment(self, g: GraphT) -> GraphT:
+        if self._fitted:  # the members need the edge ids the chain's masks give
+            return self._chain(self.augmentors, g)[0]
         for aug in self.augmentors:
             g = aug.augment(g)
         return g
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
-        return _chain(self.augmentors, g)
+        return self._chain(self.augmentors, g)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(a) for a in self.augmentors)
@@ -335,22 +372,16 @@ class RandomChoice(_Group):
         return [self.augmentors[i] for i in order[: self.num_choices].tolist()]
 
     def augment(self, g: GraphT) -> GraphT:
-        for aug in self._choose():
+        chosen = self._choose()
+        if self._fitted:  # the members need the edge ids the chain's masks give
+            return self._chain(chosen, g)[0]
+        for aug in chosen:
             g = aug.augment(g)
         return g
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
-        return _chain(self._choose(), g)
+        return self._chain(self._choose(), g)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(a) for a in self.augmentors)
         return f"RandomChoice([{inner}], num_choices={self.num_choices})"
-
-
-def _chain(augmentors: Sequence[Augmentor], g: GraphT) -> tuple[GraphT, Tensor | None]:
-    """Apply ``augmentors`` in order; the view and the edge mask of the whole chain."""
-    edge_mask = None
-    for aug in augmentors:
-        g, mask = aug.augment_with_edge_mask(g)
-        edge_mask = chain_edge_masks(edge_mask, mask)
-    return g, edge_mask

@@ -121,6 +121,8 @@ def augmenter_revisions(config: dict[str, Any]) -> dict[str, int]:
             if isinstance(spec, dict):
                 spec = registry.get("augmentors", _split_name(f"{section}.{slot}", spec)[0])
             revision = getattr(spec, "revision", 0)
+            if not isinstance(revision, int):  # a registered group's property: known once it is built
+                revision = 0
             if revision:
                 revisions[f"{section}.{slot}"] = revision
     return revisions

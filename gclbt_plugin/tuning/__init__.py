@@ -25,6 +25,7 @@ from gclbt_plugin.tuning.study import (
     make_sampler,
     make_storage,
     open_study,
+    study_augmenter_revisions,
     tune,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "make_storage",
     "open_study",
     "report_study",
+    "study_augmenter_revisions",
     "suggest_params",
     "tune",
     "valid_names",

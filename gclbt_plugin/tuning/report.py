@@ -27,8 +27,9 @@ from optuna.exceptions import ExperimentalWarning
 
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 from gclbt_plugin.experiment import ExperimentResult, resolve_config, run_experiment
+from gclbt_plugin.recipes.build import augmenter_revisions
 from gclbt_plugin.tuning.search_space import apply_params
-from gclbt_plugin.tuning.study import trial_counts
+from gclbt_plugin.tuning.study import study_augmenter_revisions, trial_counts
 
 #: Plot file name -> function of :mod:`optuna.visualization.matplotlib`.
 PLOTS = {
@@ -84,11 +85,18 @@ def provenance(study: optuna.Study) -> str:
     trial = best_trial(study)
     counts = trial_counts(study)
     complete, pruned = counts.get("COMPLETE", 0), counts.get("PRUNED", 0)
-    return (
+    line = (
         f"{TUNED_SOURCE_PREFIX}: Optuna study {study.study_name!r}, {complete + pruned} finished trials "
         f"({complete} complete, {pruned} pruned), chosen on validation only: best trial {trial.number}, "
         f"validation accuracy {trial.value:.2f} %"
     )
+    recorded, today = study_augmenter_revisions(study), augmenter_revisions(best_config(study))
+    if recorded is not None and recorded != today:
+        line += (
+            f" (its trials ran with augmenter revisions {recorded}, today's code has {today}: "
+            "the views changed since; re-test the configuration)"
+        )
+    return line
 
 
 def export_config(study: optuna.Study, path: str | os.PathLike) -> Path:

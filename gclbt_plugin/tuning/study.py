@@ -50,7 +50,7 @@ from gclbt_plugin.data import load_dataset
 from gclbt_plugin.data.datasets import LoadedDataset
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
 from gclbt_plugin.experiment import resolve_config, run_experiment
-from gclbt_plugin.recipes.build import build_model
+from gclbt_plugin.recipes.build import augmenter_revisions, build_model
 from gclbt_plugin.training import resolve_device
 from gclbt_plugin.tuning.search_space import (
     Parameter,
@@ -478,12 +478,35 @@ def open_study(
         raise ValueError(f"no study named {study_name!r} in the storage; studies present: {names}") from None
 
 
-def _check_study(study: optuna.Study, method: str, dataset: str) -> None:
+def study_augmenter_revisions(study: optuna.Study) -> dict[str, int] | None:
+    """The augmenter revisions (:func:`gclbt_plugin.recipes.build.augmenter_revisions`) the study's
+    trials ran with.
+
+    Its ``augmenter_revisions`` attribute; ``{}`` for a study whose trials trained (they record
+    their ``config``) before the attribute existed: every augmenter was then at revision 0;
+    ``None`` for a study without the attribute or such trials.
+    """
+    recorded = study.user_attrs.get("augmenter_revisions")
+    if isinstance(recorded, dict):
+        return recorded
+    trained = any("config" in trial.user_attrs for trial in study.get_trials(deepcopy=False))
+    return {} if trained else None
+
+
+def _check_study(study: optuna.Study, method: str, dataset: str, revisions: Mapping[str, int]) -> None:
     attrs = study.user_attrs
     if attrs.get("method", method) != method or attrs.get("dataset", dataset) != dataset:
         raise ValueError(
             f"study {study.study_name!r} holds trials of method {attrs.get('method')!r} on dataset "
             f"{attrs.get('dataset')!r}, not {method!r} on {dataset!r}; choose another study name"
+        )
+    recorded = study_augmenter_revisions(study)
+    if recorded is not None and recorded != dict(revisions):
+        # the augmenters now give other views for the same parameters: new trials would not be
+        # comparable with the study's, and its sampler would learn from both
+        raise ValueError(
+            f"study {study.study_name!r} ran its trials with augmenter revisions {recorded}, today's code "
+            f"has {dict(revisions)} (an augmenter's views changed since); choose another study name"
         )
 
 
@@ -558,7 +581,8 @@ def tune(
 
     Raises:
         ValueError: a bad argument, storage URL or search space; the study exists for another
-            method or dataset.
+            method or dataset, or its trials ran with other augmenter revisions
+            (:func:`study_augmenter_revisions`).
     """
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0:
         raise ValueError(f"n_trials must be a non-negative integer, got {n_trials!r}")
@@ -582,10 +606,13 @@ def tune(
         grace_period=grace_period,
         max_retry=max_retry,
     )
-    _check_study(study, method, loaded.name)
+    revisions = augmenter_revisions(config)
+    _check_study(study, method, loaded.name, revisions)
     if "method" not in study.user_attrs:
         study.set_user_attr("method", method)
         study.set_user_attr("dataset", loaded.name)
+    if "augmenter_revisions" not in study.user_attrs:
+        study.set_user_attr("augmenter_revisions", revisions)
     study.set_user_attr("search_space", search_space_to_dict(space))
     study.set_user_attr("n_trials", n_trials)
 
