@@ -13,7 +13,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -518,51 +518,46 @@ def _paired_section(report: Report) -> list[str]:
     return [*lines, ""] if lines else []
 
 
+def _rows_section(
+    title: str, intro: str, rows: list[Row], columns: dict[str, Callable[[Row], str]]
+) -> list[str]:
+    """A report section listing ``rows``: ``## title``, ``intro`` and a table of ``dataset``,
+    ``method`` and ``columns`` (header -> cell text); nothing when there are no rows."""
+    if not rows:
+        return []
+    headers = ["dataset", "method", *columns]
+    lines = [f"## {title}", ""] + ([intro, ""] if intro else [])
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join([r.dataset, r.label(), *(cell(r) for cell in columns.values())]) + " |" for r in rows]
+    return [*lines, ""]
+
+
 def _tuned_section(report: Report) -> list[str]:
     """Where every tuned cell's configuration comes from: study, trials and the validation accuracy that chose it."""
-    tuned = [r for r in report.ok_rows() if r.tuned_by]
-    if not tuned:
-        return []
-    lines = ["## Tuned configurations", "", "| dataset | method | provenance |", "|---|---|---|"]
-    lines += [f"| {r.dataset} | {r.label()} | {r.tuned_by} |" for r in tuned]
-    return [*lines, ""]
+    rows = [r for r in report.ok_rows() if r.tuned_by]
+    return _rows_section("Tuned configurations", "", rows, {"provenance": lambda r: str(r.tuned_by)})
 
 
 def _stale_section(report: Report) -> list[str]:
     """Cells trained by code that no longer gives their configuration's result (marked ``(stale)``)."""
-    stale = [r for r in report.ok_rows() if r.stale]
-    if not stale:
-        return []
-    lines = [
-        "## Stale cells",
-        "",
+    intro = (
         "An augmenter of these cells changed its views since they ran (its `revision`): their numbers "
         "describe the commit that trained them, and the next run of the suite into this folder trains them "
-        "again.",
-        "",
-        "| dataset | method | file | commit |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {r.dataset} | {r.label()} | `{r.file}` | {(r.git_commit or '–')[:12]} |" for r in stale]
-    return [*lines, ""]
+        "again."
+    )
+    return _rows_section("Stale cells", intro, [r for r in report.ok_rows() if r.stale], {
+        "file": lambda r: f"`{r.file}`", "commit": lambda r: (r.git_commit or "–")[:12],
+    })
 
 
 def _reused_section(report: Report) -> list[str]:
     """Cells whose result was copied from another suite's cell of the same fingerprint (not run again)."""
-    reused = [r for r in report.ok_rows() if r.reused_from]
-    if not reused:
-        return []
-    lines = [
-        "## Reused cells",
-        "",
+    intro = (
         "Same configuration, seeds, splits and probe as a finished cell of another suite (`gclbt bench --reuse`): "
-        "its result is copied, not recomputed.",
-        "",
-        "| dataset | method | copied from |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {r.dataset} | {r.label()} | `{r.reused_from}` |" for r in reused]
-    return [*lines, ""]
+        "its result is copied, not recomputed."
+    )
+    rows = [r for r in report.ok_rows() if r.reused_from]
+    return _rows_section("Reused cells", intro, rows, {"copied from": lambda r: f"`{r.reused_from}`"})
 
 
 CSV_FIELDS = [f for f in Row.__dataclass_fields__]
