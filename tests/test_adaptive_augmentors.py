@@ -561,3 +561,19 @@ def test_fitted_edge_dropper_names_the_fitted_size_for_a_graph_of_another_size()
     dropper.fit_full_graph(X, EDGE_INDEX)
     with pytest.raises(ValueError, match="has 4 edges but it was fitted on a graph of 12 edges"):
         dropper.augment(Graph(X, EDGE_INDEX[:, :4], None))
+
+
+def test_fitted_undirected_dropper_reads_a_graph_without_edge_ids_as_the_training_graph():
+    # like the directed dropper, which takes the fitted probabilities by position: the pairs are the
+    # training graph's, not recomputed from the given graph
+    from gclbt_plugin.graph import Graph
+
+    edge_index = _random_graph(30, 40, seed=5)
+    x = torch.rand(30, 4)
+    relabelled = torch.randperm(30, generator=_generator(0))[edge_index]  # same edge count, other pairs order
+    masks = []
+    for graph in (Graph(x, edge_index, None), Graph(x, relabelled, None)):
+        dropper = AdaptiveEdgeDropping(p=0.5, undirected=True, generator=_generator(4))
+        dropper.fit_full_graph(x, edge_index)
+        masks.append(dropper.augment_with_edge_mask(graph)[1])
+    assert torch.equal(masks[0], masks[1])

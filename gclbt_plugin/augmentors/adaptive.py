@@ -172,6 +172,9 @@ class AdaptiveEdgeDropping(_Adaptive):
         >>> x, edge_index, edge_weight = aug(x, edge_index, edge_weight)
     """
 
+    #: ``_state`` of the graph :meth:`fit_full_graph` was given (a class default: older pickles lack it).
+    _fitted_state: tuple[Tensor, Tensor | None, int] | None = None
+
     def __init__(
         self,
         centrality: str = "degree",
@@ -215,8 +218,14 @@ class AdaptiveEdgeDropping(_Adaptive):
         return probability if pair is None else probability[pair]
 
     def fit_full_graph(self, x: Tensor, edge_index: Tensor) -> None:
+        # the training graph's state, kept: its undirected pairs serve every graph without edge ids
+        self._fitted_state = self._state(edge_index, x.size(0))
         self._full_graph = self.drop_probability(edge_index, x.size(0))
         self._edge_ids = None
+
+    def release_full_graph(self) -> None:
+        super().release_full_graph()
+        self._fitted_state = None
 
     def _subgraph_keep_mask(self, g: GraphLike) -> Tensor:
         probability = self._full_graph
@@ -234,8 +243,8 @@ class AdaptiveEdgeDropping(_Adaptive):
             )
         if not self.undirected:
             return keep_mask(probability, probability.numel(), probability.device, self.generator)
-        if self._edge_ids is None:  # the full graph itself: its pairs are cached beside its probabilities
-            pair_probability, pair, num_pairs = self._state(g.edge_index, g.x.size(0))
+        if self._edge_ids is None:  # the training graph itself: the pairs found when fitting
+            pair_probability, pair, num_pairs = self._fitted_state
             return undirected_keep_mask(pair_probability, pair, num_pairs, self.generator)
         pair, num_pairs = edge_pairs(g.edge_index, g.x.size(0))
         return undirected_keep_mask(
