@@ -352,3 +352,21 @@ def test_report_marks_a_cell_stale_once_its_augmenters_revision_changes(run, tmp
     later = write_report(tmp_path / "out", tmp_path / "out", plots=False)
     assert [(r.method, r.stale) for r in later.rows] == [("gbt", False), ("gclbt", True)]
     assert "## Stale cells" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_a_cell_records_the_commit_it_started_on(run, tmp_path: Path, monkeypatch):
+    # a commit made while a long cell trains must not be credited with its result
+    from gclbt_plugin.benchmarking import cell
+
+    head = {"commit": "started-on"}
+    train = cell.run_experiment
+
+    def train_then_commit(*args, **kwargs):
+        result = train(*args, **kwargs)
+        head["commit"] = "committed-later"
+        return result
+
+    monkeypatch.setattr(cell, "run_experiment", train_then_commit)
+    monkeypatch.setattr(cell, "git_commit", lambda: head["commit"])
+    run(_tiny_suite(methods=("gbt",)), tmp_path)
+    assert json.loads((tmp_path / "cells" / "gbt-Cora.json").read_text())["git_commit"] == "started-on"

@@ -103,7 +103,8 @@ def git_commit() -> str | None:
     return head + ("+dirty" if dirty else "") if head else None
 
 
-def _base_record(plan: dict[str, Any], status: str) -> dict[str, Any]:
+def _base_record(plan: dict[str, Any], status: str, commit: str | None = None) -> dict[str, Any]:
+    """The fields of every record; ``commit`` is the code's commit when the cell started (default: now)."""
     cell = plan["cell"]
     return {
         "status": status,
@@ -116,7 +117,7 @@ def _base_record(plan: dict[str, Any], status: str) -> dict[str, Any]:
         "epochs_requested": plan["epochs_requested"],
         "epochs_published": plan["epochs_published"],
         "max_epochs": plan["max_epochs"],
-        "git_commit": git_commit(),
+        "git_commit": commit or git_commit(),
         "packages": package_versions(),
         "host": {"machine": platform.machine(), "cpu_count": os.cpu_count()},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -161,6 +162,7 @@ def run_planned_cell(
 
 def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], None] | None) -> dict[str, Any]:
     started = time.perf_counter()
+    commit = git_commit()  # the code this process imported, not a commit made while the cell ran
     if memory_scope != "process" and reset_peak_rss():
         memory_scope = "reset"
     rss_before = peak_rss_mb()
@@ -187,7 +189,7 @@ def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], 
     except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
         tail = "".join(traceback.format_exception(error)[-3:]).strip()
         return failed_record(plan, f"{type(error).__name__}: {error}\n{tail}")
-    record = _base_record(plan, "ok")
+    record = _base_record(plan, "ok", commit)
     record.update(result.to_dict())
     record["status"] = "ok"
     record["variant"] = cell.get("variant", "")
