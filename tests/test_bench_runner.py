@@ -370,3 +370,18 @@ def test_a_cell_records_the_commit_it_started_on(run, tmp_path: Path, monkeypatc
     monkeypatch.setattr(cell, "git_commit", lambda: head["commit"])
     run(_tiny_suite(methods=("gbt",)), tmp_path)
     assert json.loads((tmp_path / "cells" / "gbt-Cora.json").read_text())["git_commit"] == "started-on"
+
+
+def test_select_takes_substrings_and_exact_ids_written_with_an_equals_sign():
+    suite = parse_suite({
+        "name": "s", "defaults": {"seeds": [0]},
+        "blocks": [{"methods": ["gclbt"], "datasets": ["CS"]},
+                   {"methods": ["gclbt"], "datasets": ["CS"], "name": "tuned"},
+                   {"methods": ["gbt"], "datasets": ["Cora"]}],
+    })
+    ids = [c.id for c in suite.cells]
+    assert ids == ["gclbt-CS", "gclbt-CS-tuned", "gbt-Cora"]
+    assert [c.id for c in suite.select(["gclbt-CS"])] == ["gclbt-CS", "gclbt-CS-tuned"]
+    assert [c.id for c in suite.select(["=gclbt-CS"])] == ["gclbt-CS"]
+    assert [c.id for c in suite.select(["=gclbt-CS", "Cora"])] == ["gclbt-CS", "gbt-Cora"]
+    assert [c.id for c in suite.select([])] == ids

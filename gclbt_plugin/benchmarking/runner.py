@@ -312,7 +312,8 @@ def run_suite(
         cell_timeout (float, optional): seconds before an isolated cell is killed (recorded as
             failed, redone next time).
         threads (int, optional): torch threads per cell.
-        only (iterable of str, optional): run only cells whose id contains one of these texts.
+        only (iterable of str, optional): run only these cells (:meth:`Suite.select`: id contains
+            a text, or equals ``ID`` given as ``=ID``).
         progress (bool): a progress bar over cells. (default: ``True``)
         log (callable, optional): receives one summary line per cell. (default: ``print``)
         probe (str, optional): the linear probe of every cell (``bgrl`` / ``gca``); ``None``: the
@@ -329,7 +330,7 @@ def run_suite(
     out = Path(out_dir)
     reuse = list(reuse)
     reusable, untrusted = index_finished_cells(reuse)
-    cells = [c for c in suite.cells if not only or any(text in c.id for text in only)]
+    cells = suite.select(only)
     write_json_atomic(
         {"suite": suite.name, "description": suite.description,
          "path": os.fspath(suite.path) if suite.path else None, "cells": [c.id for c in cells],

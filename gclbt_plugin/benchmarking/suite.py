@@ -37,6 +37,7 @@ import glob
 import itertools
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,16 @@ class Suite:
     path: Path | None
     cells: tuple[Cell, ...]
     reference_variant: str | None = None
+
+    def select(self, only: Iterable[str] | None = None) -> list[Cell]:
+        """The cells chosen by ``only`` (all when empty): an id containing one of the texts, or equal
+        to a text written ``=ID`` (``gclbt-CS`` also selects ``gclbt-CS-tuned``; ``=gclbt-CS`` does not)."""
+        only = list(only or ())
+        if not only:
+            return list(self.cells)
+        exact = {text[1:] for text in only if text.startswith("=")}
+        parts = [text for text in only if not text.startswith("=")]
+        return [c for c in self.cells if c.id in exact or any(text in c.id for text in parts)]
 
 
 def suites_dir() -> Path:

@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-epochs", type=int, metavar="N",
                         help="cap every cell's epochs (CPU runs); the epochs run are recorded per cell")
     add_probe_option(parser)
-    parser.add_argument("--only", action="append", metavar="TEXT", help="run only cells whose id contains TEXT "
-                        "(repeatable)")
+    parser.add_argument("--only", action="append", metavar="TEXT", help="run (or --list) only cells whose id "
+                        "contains TEXT, or whose id is ID with =ID (repeatable)")
     parser.add_argument("--reuse", action="append", metavar="DIR", default=[],
                         help="another suite's --out folder: a cell with no result here whose configuration, seeds, "
                         "splits, probe and --device match a finished cell there (same fingerprint) is copied, not "
@@ -121,10 +121,11 @@ def _suite(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-epochs must be a positive integer, got {args.max_epochs}")
     suite = load_suite(args.suite)
     if args.list:
-        for cell in suite.cells:
+        cells = suite.select(args.only)
+        for cell in cells:
             epochs = cell.epochs or "published"
             print(f"{cell.id}: seeds {list(cell.seeds)}, epochs {epochs}, splits {cell.num_splits}")
-        print(f"{len(suite.cells)} cells")
+        print(f"{len(cells)} cells")
         return 0
     if not args.out:
         raise UsageError("--out DIR is required (where cell results and the report go)")
