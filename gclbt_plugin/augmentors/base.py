@@ -288,6 +288,15 @@ class _Group(Augmentor):
             edge_mask = chain_edge_masks(edge_mask, mask)
         return g, edge_mask
 
+    def _apply(self, augmentors: Sequence[Augmentor], g: GraphT) -> GraphT:
+        """The view of ``augmentors`` applied in order (through :meth:`_chain` once fitted: the
+        members then need the edge ids the chain's masks give)."""
+        if self._fitted:
+            return self._chain(augmentors, g)[0]
+        for aug in augmentors:
+            g = aug.augment(g)
+        return g
+
 
 class Compose(_Group):
     """Apply ``augmentors`` one after another.
@@ -317,11 +326,7 @@ class Compose(_Group):
         self.augmentors = augmentors
 
     def augment(self, g: GraphT) -> GraphT:
-        if self._fitted:  # the members need the edge ids the chain's masks give
-            return self._chain(self.augmentors, g)[0]
-        for aug in self.augmentors:
-            g = aug.augment(g)
-        return g
+        return self._apply(self.augmentors, g)
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
         return self._chain(self.augmentors, g)
@@ -372,12 +377,7 @@ class RandomChoice(_Group):
         return [self.augmentors[i] for i in order[: self.num_choices].tolist()]
 
     def augment(self, g: GraphT) -> GraphT:
-        chosen = self._choose()
-        if self._fitted:  # the members need the edge ids the chain's masks give
-            return self._chain(chosen, g)[0]
-        for aug in chosen:
-            g = aug.augment(g)
-        return g
+        return self._apply(self._choose(), g)
 
     def augment_with_edge_mask(self, g: GraphT) -> tuple[GraphT, Tensor | None]:
         return self._chain(self._choose(), g)
