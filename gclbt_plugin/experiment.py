@@ -67,7 +67,12 @@ def normalize_features(data: Any) -> Any:
 
 @dataclass
 class RunRecord:
-    """One trained model (one seed) and its probe over the protocol's splits."""
+    """One trained model (one seed) and its probe over the protocol's splits.
+
+    ``seconds`` is the training time of ``timed_epochs`` epochs: all of them, those restored from a
+    checkpoint at the time it recorded (:class:`gclbt_plugin.training.TrainResult`), or, after a
+    checkpoint that did not record it, only the ``epochs - resumed_from`` trained in this call.
+    """
 
     seed: int
     epochs: int
@@ -76,6 +81,7 @@ class RunRecord:
     final_loss: float
     probe: dict[str, Any]
     resumed_from: int = 0
+    timed_epochs: int | None = None  # None: records from before it was kept (= epochs - resumed_from)
 
 
 @dataclass
@@ -366,9 +372,10 @@ def _periodic_probe(
 
 
 def _seconds_per_epoch(runs: list[RunRecord]) -> float:
-    """Training seconds per epoch run in this call over all seeds (NaN when every epoch was restored)."""
-    ran = sum(r.epochs - r.resumed_from for r in runs)
-    return sum(r.seconds for r in runs) / ran if ran else float("nan")
+    """Training seconds per timed epoch over all seeds (NaN when no epoch is timed: every one came
+    from checkpoints that did not record their time)."""
+    timed = sum(r.epochs - r.resumed_from if r.timed_epochs is None else r.timed_epochs for r in runs)
+    return sum(r.seconds for r in runs) / timed if timed else float("nan")
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -511,18 +518,19 @@ def run_experiment(
         )
         used_sampler = trained.sampler
         probe = evaluate_model(model, data, config, layerwise=layerwise, score_test=score_test)
-        total_seconds += time.perf_counter() - started
+        total_seconds += time.perf_counter() - started + (trained.seconds_restored or 0.0)
         tests.extend(probe.test_accuracies)
         vals.extend(probe.val_accuracies)
         runs.append(
             RunRecord(
                 seed=seed,
                 epochs=trained.epochs,
-                seconds=trained.seconds,
+                seconds=trained.training_seconds,
                 seconds_per_epoch=trained.seconds_per_epoch,
                 final_loss=trained.losses[-1],
                 probe=probe.to_dict(),
                 resumed_from=trained.resumed_from,
+                timed_epochs=trained.timed_epochs,
             )
         )
         if on_run is not None:

@@ -385,3 +385,58 @@ def test_select_takes_substrings_and_exact_ids_written_with_an_equals_sign():
     assert [c.id for c in suite.select(["=gclbt-CS"])] == ["gclbt-CS"]
     assert [c.id for c in suite.select(["=gclbt-CS", "Cora"])] == ["gclbt-CS", "gbt-Cora"]
     assert [c.id for c in suite.select([])] == ids
+
+
+
+def _two_seed_suite(epochs=3):
+    return parse_suite({"defaults": {"seeds": [0, 1], "epochs": epochs, "overrides": TINY},
+                        "blocks": [{"methods": ["gbt"], "datasets": ["Cora"]}]})
+
+
+def _interrupt_in_the_second_probe(run, out: Path, epochs: int, monkeypatch) -> None:
+    """Run the two-seed cell until both seeds are trained (and checkpointed), then Ctrl-C it."""
+    from gclbt_plugin import experiment
+
+    probe, calls = experiment.evaluate_model, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return probe(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(experiment, "evaluate_model", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run(_two_seed_suite(epochs), out)
+    assert not (out / "cells" / "gbt-Cora.json").exists()
+
+
+def test_an_interrupted_cell_resumes_from_its_checkpoints_and_gives_the_uninterrupted_result(
+    run, tmp_path: Path, monkeypatch
+):
+    (fresh,) = run(_two_seed_suite(), tmp_path / "fresh")
+    _interrupt_in_the_second_probe(run, tmp_path / "resumed", 3, monkeypatch)
+    checkpoints = tmp_path / "resumed" / "checkpoints" / "gbt-Cora"
+    assert len(list(checkpoints.glob("*seed0-*.pt"))) == len(list(checkpoints.glob("*seed1-*.pt"))) == 1
+
+    (resumed,) = run(_two_seed_suite(), tmp_path / "resumed", isolate=True)
+    assert resumed.status == "ok"
+    assert [r["resumed_from"] for r in resumed.record["runs"]] == [3, 3]  # no epoch trained again
+    assert [r["resumed_from"] for r in fresh.record["runs"]] == [0, 0]
+    assert [r["probe"]["test_accuracies"] for r in resumed.record["runs"]] == [
+        r["probe"]["test_accuracies"] for r in fresh.record["runs"]
+    ]
+    log = (tmp_path / "resumed" / "logs" / "gbt-Cora.log").read_text()
+    assert log.count("(resumed from epoch 3)") == 2
+    assert not checkpoints.exists()  # removed once the cell is finished
+    assert not (tmp_path / "fresh" / "checkpoints" / "gbt-Cora").exists()
+
+
+def test_a_cell_of_another_configuration_does_not_resume_from_old_checkpoints(run, tmp_path: Path, monkeypatch):
+    _interrupt_in_the_second_probe(run, tmp_path, 2, monkeypatch)
+    assert len(list((tmp_path / "checkpoints" / "gbt-Cora").glob("*.pt"))) == 2  # 2-epoch ones, seeds 0 and 1
+    (changed,) = run(_two_seed_suite(epochs=3), tmp_path)
+    assert changed.status == "ok"
+    assert [r["resumed_from"] for r in changed.record["runs"]] == [0, 0]
+    assert not (tmp_path / "checkpoints" / "gbt-Cora").exists()  # the old ones went with the folder

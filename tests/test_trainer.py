@@ -48,6 +48,38 @@ def test_train_resume_from_checkpoint_equals_uninterrupted_run(graph, tmp_path):
         assert torch.allclose(a.float(), b.float(), atol=1e-6)
 
 
+def test_a_resumed_run_counts_the_training_time_its_checkpoint_recorded(graph, tmp_path):
+    x, edge_index = graph
+    path = tmp_path / "run.pt"
+    model, generator = make_model()
+    first = train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator,
+                  checkpoint_path=path, progress=False)
+    model, generator = make_model()
+    resumed = train(model, x, edge_index, epochs=3, optimizer=OPTIMIZER, generator=generator,
+                    checkpoint_path=path, progress=False)  # every epoch restored, none trained
+    assert (resumed.resumed_from, resumed.timed_epochs) == (3, 3)
+    assert 0 < resumed.seconds_restored <= first.seconds  # saved just before the run's clock stopped
+    assert resumed.training_seconds == pytest.approx(resumed.seconds_restored + resumed.seconds)
+    assert resumed.seconds_per_epoch == pytest.approx(resumed.training_seconds / 3)
+
+
+def test_a_checkpoint_without_recorded_time_times_only_the_epochs_trained_after_it(graph, tmp_path):
+    x, edge_index = graph
+    path = tmp_path / "run.pt"
+    model, generator = make_model()
+    train(model, x, edge_index, epochs=2, optimizer=OPTIMIZER, generator=generator, checkpoint_path=path,
+          progress=False)
+    state = torch.load(path, weights_only=False)
+    del state["seconds"]  # as written before checkpoints recorded it
+    torch.save(state, path)
+    model, generator = make_model()
+    resumed = train(model, x, edge_index, epochs=4, optimizer=OPTIMIZER, generator=generator,
+                    checkpoint_path=path, progress=False)
+    assert (resumed.resumed_from, resumed.seconds_restored, resumed.timed_epochs) == (2, None, 2)
+    assert resumed.seconds_per_epoch == pytest.approx(resumed.seconds / 2)
+    assert torch.load(path, weights_only=False)["seconds"] is None  # an unknown total stays unknown
+
+
 def test_train_refuses_checkpoint_of_another_configuration(graph, tmp_path):
     x, edge_index = graph
     model, generator = make_model()

@@ -16,6 +16,10 @@ out-of-memory kill loses that cell only. The record is ``ExperimentResult.to_dic
   in one process and the peak was reset before this one, so it includes memory still held from
   earlier cells; ``"shared"``: no reset possible, the process's maximum so far);
 * ``wall_seconds``, ``finished_at``, ``git_commit``, ``packages``.
+
+A plan with a ``checkpoint_dir`` (the runner gives each cell one) checkpoints every seed's training
+there (``checkpoint_minutes`` apart and when the seed ends), and a cell started again resumes from
+them; ``runs[].resumed_from`` in the record says from which epoch.
 """
 
 from __future__ import annotations
@@ -185,6 +189,10 @@ def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], 
             device=plan.get("device", "auto"),
             progress=False,
             on_run=on_run,
+            # checkpoints only at the end of a seed and every checkpoint_minutes of training
+            checkpoint_dir=plan.get("checkpoint_dir"),
+            checkpoint_every=int(plan["config"]["epochs"]),
+            checkpoint_minutes=plan.get("checkpoint_minutes"),
         )
     except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
         tail = "".join(traceback.format_exception(error)[-3:]).strip()
@@ -225,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             accuracy = f"no test accuracy ({type(error).__name__}: {error})"
         print(
             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} seed {run.seed} ({len(finished)}/{total}): "
-            f"{run.epochs} epochs in {run.seconds:.0f} s, {accuracy}",
+            f"{run.epochs} epochs in {run.seconds:.0f} s"
+            + (f" (resumed from epoch {run.resumed_from})" if run.resumed_from else "") + f", {accuracy}",
             file=sys.stderr, flush=True,
         )
 

@@ -5,11 +5,18 @@ Layout of an output folder::
     OUT/cells/<cell id>.json   # one record per cell (see gclbt_plugin.benchmarking.cell)
     OUT/logs/<cell id>.log     # the cell process's stderr (isolated runs)
     OUT/suite.json             # the suite's name, description and cell ids of the last run
+    OUT/checkpoints/<cell id>/ # training checkpoints of a cell not yet finished (removed once it is)
 
 Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
-corrupt one, a ``failed`` or ``skipped`` record, a stale fingerprint) is redone. Interrupting
-the run (Ctrl-C) loses at most the cell in progress.
+corrupt one, a ``failed`` or ``skipped`` record, a stale fingerprint) is redone. A redone cell
+resumes its training from its checkpoints (each seed saved every :data:`CHECKPOINT_MINUTES`
+minutes of training and when it ends; named by the training fingerprint, so a changed
+configuration starts afresh), so an interrupted run (Ctrl-C, a killed process, a session that
+ends) loses at most a few minutes of the cell in progress, and a cell longer than one sitting
+finishes over several. Resumed training gives the uninterrupted result
+(:func:`gclbt_plugin.training.train`); the record's ``runs[].resumed_from`` names the epoch
+each seed resumed from, and its times count the epochs run in the last process only.
 
 A cell may also be taken from another suite's output folder (``reuse``): the fingerprint hashes
 everything that decides a result, so a trusted record with the same fingerprint *is* this cell's
@@ -22,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -35,8 +43,12 @@ from gclbt_plugin.benchmarking.cell import failed_record, run_planned_cell, skip
 from gclbt_plugin.benchmarking.suite import Cell, Suite
 from gclbt_plugin.config import config_fingerprint, resolve_config
 from gclbt_plugin.data import available_offline
+from gclbt_plugin.experiment import epoch_time_text
 from gclbt_plugin.files import write_json_atomic
 from gclbt_plugin.recipes.build import augmenter_revisions
+
+#: Minutes of training between two checkpoints of a cell's seed (:func:`checkpoint_dir`).
+CHECKPOINT_MINUTES = 5.0
 
 #: Keys a finished (status ``ok``) cell file must hold to be trusted.
 REQUIRED_KEYS = (
@@ -78,6 +90,11 @@ class CellOutcome:
 
 def cell_path(out_dir: str | os.PathLike, cell: Cell) -> Path:
     return Path(out_dir) / "cells" / f"{cell.id}.json"
+
+
+def checkpoint_dir(out_dir: str | os.PathLike, cell: Cell) -> Path:
+    """Where a cell's seeds keep their training checkpoints until the cell is finished."""
+    return Path(out_dir) / "checkpoints" / cell.id
 
 
 def plan_cell(
@@ -274,7 +291,7 @@ def summary_line(record: dict[str, Any]) -> str:
     return (
         f"ok   {name}: test {record['test_mean']:.2f} ± {record['test_std']:.2f} % "
         f"({record['num_evaluations']} evals), {record['epochs']} epochs{capped}, "
-        f"{record['seconds_per_epoch'] * 1000:.1f} ms/epoch, {record['seconds']:.1f} s, {memory} on {record['device']}"
+        f"{epoch_time_text(record['seconds_per_epoch'])}, {record['seconds']:.1f} s, {memory} on {record['device']}"
     )
 
 
@@ -367,6 +384,8 @@ def run_suite(
             record = skipped_record(plan, f"dataset {cell.dataset!r} is not in the cache or the mirror (offline run)")
             action = "skipped"
         else:
+            plan["checkpoint_dir"] = os.fspath(checkpoint_dir(out, cell))
+            plan["checkpoint_minutes"] = CHECKPOINT_MINUTES
             started = time.perf_counter()
             if isolate:
                 record = _run_isolated(plan, path, out / "logs" / f"{cell.id}.log", cell_timeout)
@@ -375,6 +394,8 @@ def run_suite(
             record.setdefault("wall_seconds", time.perf_counter() - started)
             action = "ran"
         write_json_atomic(record, path)
+        if record["status"] == "ok":  # a failed cell keeps its checkpoints: the next run resumes from them
+            shutil.rmtree(checkpoint_dir(out, cell), ignore_errors=True)
         outcomes.append(CellOutcome(cell, action, record["status"], path, record, redo))
         say(("[redo: " + redo + "] " if redo else "") + summary_line(record))
     bar.close()

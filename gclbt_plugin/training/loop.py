@@ -157,6 +157,8 @@ def train_loop(
             sampling.set_state(state["sampling"])
             result.losses = list(state["losses"])
             result.epochs = result.resumed_from = int(state["epoch"])
+            restored = state.get("seconds")  # absent from checkpoints written before it was recorded
+            result.seconds_restored = float(restored) if restored is not None else None
             logger.info("resumed from epoch %d of %s", result.epochs, os.fspath(source))
 
     saves = checkpoint_path is not None and writes_checkpoints
@@ -176,6 +178,9 @@ def train_loop(
                 "sampling": sampling.get_state(),
                 "losses": result.losses,
                 "fingerprint": fingerprint,
+                # training seconds of epochs 1..epoch, over every process that trained them
+                "seconds": None if result.seconds_restored is None
+                else result.seconds_restored + time.perf_counter() - started,
             },
             checkpoint_path,
         )

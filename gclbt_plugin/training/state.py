@@ -46,18 +46,34 @@ class TrainResult:
         epochs: epochs completed in total.
         resumed_from: epoch the run resumed from (0 for a fresh run).
         seconds: wall-clock seconds of *this* process's training epochs.
+        seconds_restored: training seconds of the ``resumed_from`` restored epochs, as their
+            checkpoint recorded them (``0.0`` for a fresh run; ``None``: a checkpoint written
+            before checkpoints recorded it).
     """
 
     losses: list[float] = field(default_factory=list)
     epochs: int = 0
     resumed_from: int = 0
     seconds: float = 0.0
+    seconds_restored: float | None = 0.0
+
+    @property
+    def timed_epochs(self) -> int:
+        """The epochs whose training time is known: all, or only this process's when a checkpoint
+        did not record the time of the restored ones."""
+        return self.epochs if self.seconds_restored is not None else self.epochs - self.resumed_from
+
+    @property
+    def training_seconds(self) -> float:
+        """Training seconds of :attr:`timed_epochs` (this process's plus the restored epochs')."""
+        return self.seconds + (self.seconds_restored or 0.0)
 
     @property
     def seconds_per_epoch(self) -> float:
-        """Seconds per epoch run by this process; NaN when every epoch came from a checkpoint."""
-        run = self.epochs - self.resumed_from
-        return self.seconds / run if run else float("nan")
+        """Training seconds per epoch over :attr:`timed_epochs` (a resumed run counts the time its
+        checkpoint recorded); NaN when no epoch is timed."""
+        timed = self.timed_epochs
+        return self.training_seconds / timed if timed else float("nan")
 
 
 @dataclass
