@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "num_neighbors": args.num_neighbors if trained.sampler == "neighbor" else None,
         "batches_per_epoch": trained.batches_per_epoch,
         "epochs": trained.epochs,
-        "epochs_timed": trained.epochs - trained.resumed_from,
+        "epochs_timed": trained.timed_epochs,
         "losses": trained.losses,
         "seconds_per_epoch": trained.seconds_per_epoch,
         "epochs_per_hour": 3600 / trained.seconds_per_epoch,

@@ -418,7 +418,7 @@ def test_an_interrupted_cell_resumes_from_its_checkpoints_and_gives_the_uninterr
     (fresh,) = run(_two_seed_suite(), tmp_path / "fresh")
     _interrupt_in_the_second_probe(run, tmp_path / "resumed", 3, monkeypatch)
     checkpoints = tmp_path / "resumed" / "checkpoints" / "gbt-Cora"
-    assert len(list(checkpoints.glob("*seed0-*.pt"))) == len(list(checkpoints.glob("*seed1-*.pt"))) == 1
+    assert len(list(checkpoints.rglob("*seed0-*.pt"))) == len(list(checkpoints.rglob("*seed1-*.pt"))) == 1
 
     (resumed,) = run(_two_seed_suite(), tmp_path / "resumed", isolate=True)
     assert resumed.status == "ok"
@@ -429,14 +429,56 @@ def test_an_interrupted_cell_resumes_from_its_checkpoints_and_gives_the_uninterr
     ]
     log = (tmp_path / "resumed" / "logs" / "gbt-Cora.log").read_text()
     assert log.count("(resumed from epoch 3)") == 2
-    assert not checkpoints.exists()  # removed once the cell is finished
-    assert not (tmp_path / "fresh" / "checkpoints" / "gbt-Cora").exists()
+    assert not (tmp_path / "resumed" / "checkpoints").exists()  # removed once the cell is finished
+    assert not (tmp_path / "fresh" / "checkpoints").exists()
 
 
-def test_a_cell_of_another_configuration_does_not_resume_from_old_checkpoints(run, tmp_path: Path, monkeypatch):
+def test_a_cell_of_another_configuration_neither_resumes_nor_removes_old_checkpoints(run, tmp_path: Path, monkeypatch):
     _interrupt_in_the_second_probe(run, tmp_path, 2, monkeypatch)
-    assert len(list((tmp_path / "checkpoints" / "gbt-Cora").glob("*.pt"))) == 2  # 2-epoch ones, seeds 0 and 1
+    old = sorted((tmp_path / "checkpoints" / "gbt-Cora").rglob("*.pt"))
+    assert len(old) == 2  # seeds 0 and 1 of the 2-epoch plan
     (changed,) = run(_two_seed_suite(epochs=3), tmp_path)
     assert changed.status == "ok"
     assert [r["resumed_from"] for r in changed.record["runs"]] == [0, 0]
-    assert not (tmp_path / "checkpoints" / "gbt-Cora").exists()  # the old ones went with the folder
+    # only the finished plan's checkpoints go: another run of the old plan may still be using its own
+    assert sorted((tmp_path / "checkpoints" / "gbt-Cora").rglob("*.pt")) == old
+
+
+def test_training_commits_lists_each_process_that_ran_a_cell_once(tmp_path: Path):
+    from gclbt_plugin.benchmarking.cell import training_commits
+
+    assert training_commits(None, "a") == ["a"]
+    assert [training_commits(tmp_path, c) for c in ("a", "a", "b")] == [["a"], ["a"], ["a", "b"]]
+
+
+@pytest.mark.parametrize("saves", [True, False])
+def test_an_interrupted_cell_process_gets_time_to_save_else_it_is_killed(tmp_path: Path, saves):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from gclbt_plugin.benchmarking.runner import wait_for_interrupted_cell
+
+    # a stand-in for a training cell: on SIGINT it finishes its "epoch" (0.5 s) and saves; or it
+    # ignores SIGINT and would run for a minute
+    child = f"""
+import signal, sys, time
+stop = []
+signal.signal(signal.SIGINT, (lambda *a: stop.append(1)) if {saves} else signal.SIG_IGN)
+print("ready", flush=True)
+for _ in range(600):
+    if stop:
+        time.sleep(0.5)
+        open({str(tmp_path / "saved")!r}, "w").close()
+        sys.exit(130)
+    time.sleep(0.1)
+"""
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(signal.SIGINT)  # what the terminal's Ctrl-C sends the whole process group
+    started = time.monotonic()
+    wait_for_interrupted_cell(process, grace=20.0 if saves else 1.0)
+    assert process.poll() is not None and time.monotonic() - started < 15
+    assert (tmp_path / "saved").exists() == saves
+    assert process.returncode == (130 if saves else -signal.SIGKILL)

@@ -19,7 +19,9 @@ out-of-memory kill loses that cell only. The record is ``ExperimentResult.to_dic
 
 A plan with a ``checkpoint_dir`` (the runner gives each cell one) checkpoints every seed's training
 there (``checkpoint_minutes`` apart and when the seed ends), and a cell started again resumes from
-them; ``runs[].resumed_from`` in the record says from which epoch.
+them; ``runs[].resumed_from`` in the record says from which epoch, ``git_commits`` (kept in the
+folder's ``commits.json``) the commit of every process that ran the cell, the first of which is
+its ``git_commit``.
 """
 
 from __future__ import annotations
@@ -107,9 +109,13 @@ def git_commit() -> str | None:
     return head + ("+dirty" if dirty else "") if head else None
 
 
-def _base_record(plan: dict[str, Any], status: str, commit: str | None = None) -> dict[str, Any]:
-    """The fields of every record; ``commit`` is the code's commit when the cell started (default: now)."""
+def _base_record(
+    plan: dict[str, Any], status: str, commit: str | None = None, commits: list[str | None] | None = None
+) -> dict[str, Any]:
+    """The fields of every record; ``commit`` is the code's commit when the cell started (default:
+    now), ``commits`` those of every process that ran it (default: ``[commit]``)."""
     cell = plan["cell"]
+    commit = commit or git_commit()
     return {
         "status": status,
         "method": cell["method"],
@@ -121,7 +127,8 @@ def _base_record(plan: dict[str, Any], status: str, commit: str | None = None) -
         "epochs_requested": plan["epochs_requested"],
         "epochs_published": plan["epochs_published"],
         "max_epochs": plan["max_epochs"],
-        "git_commit": commit or git_commit(),
+        "git_commit": commit,
+        "git_commits": commits or [commit],
         "packages": package_versions(),
         "host": {"machine": platform.machine(), "cpu_count": os.cpu_count()},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -164,9 +171,28 @@ def run_planned_cell(
         torch.set_num_threads(previous_threads)
 
 
+def training_commits(folder: str | os.PathLike | None, commit: str | None) -> list[str | None]:
+    """The commits of every process that ran a cell, this one's (``commit``) last: kept in
+    ``commits.json`` of its checkpoint ``folder`` (``[commit]`` without one)."""
+    if folder is None:
+        return [commit]
+    path = Path(folder) / "commits.json"
+    try:
+        commits = json.loads(path.read_text())
+    except (OSError, ValueError):
+        commits = []
+    if not isinstance(commits, list):
+        commits = []
+    if not commits or commits[-1] != commit:
+        commits.append(commit)
+        write_json_atomic(commits, path)
+    return commits
+
+
 def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], None] | None) -> dict[str, Any]:
     started = time.perf_counter()
-    commit = git_commit()  # the code this process imported, not a commit made while the cell ran
+    # the code this process imported, not a commit made while the cell ran; a resumed cell's first
+    commits = training_commits(plan.get("checkpoint_dir"), git_commit())
     if memory_scope != "process" and reset_peak_rss():
         memory_scope = "reset"
     rss_before = peak_rss_mb()
@@ -197,7 +223,7 @@ def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], 
     except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
         tail = "".join(traceback.format_exception(error)[-3:]).strip()
         return failed_record(plan, f"{type(error).__name__}: {error}\n{tail}")
-    record = _base_record(plan, "ok", commit)
+    record = _base_record(plan, "ok", commits[0], commits)
     record.update(result.to_dict())
     record["status"] = "ok"
     record["variant"] = cell.get("variant", "")

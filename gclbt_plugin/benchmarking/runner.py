@@ -10,13 +10,16 @@ Layout of an output folder::
 Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
 corrupt one, a ``failed`` or ``skipped`` record, a stale fingerprint) is redone. A redone cell
-resumes its training from its checkpoints (each seed saved every :data:`CHECKPOINT_MINUTES`
-minutes of training and when it ends; named by the training fingerprint, so a changed
-configuration starts afresh), so an interrupted run (Ctrl-C, a killed process, a session that
-ends) loses at most a few minutes of the cell in progress, and a cell longer than one sitting
-finishes over several. Resumed training gives the uninterrupted result
-(:func:`gclbt_plugin.training.train`); the record's ``runs[].resumed_from`` names the epoch
-each seed resumed from, and its times count the epochs run in the last process only.
+resumes its training from its checkpoints (``OUT/checkpoints/<cell id>/<fingerprint>/``: each seed
+saved every :data:`CHECKPOINT_MINUTES` minutes of training and when it ends), so an interrupted run
+loses at most those minutes plus the epoch in progress, and a cell longer than one sitting finishes
+over several. Ctrl-C lets the cell process save at the end of its epoch first (a second Ctrl-C
+stops it at once). Checkpoints of another plan (configuration, seeds, probe, device) are never
+resumed, and a finished cell's are removed. Resumed training gives the uninterrupted result
+(:func:`gclbt_plugin.training.train`). The record's ``runs[].resumed_from`` names the epoch each
+seed resumed from, ``seconds`` / ``seconds_per_epoch`` include the restored epochs' training time
+as their checkpoints recorded it (``wall_seconds`` and the peak memory are the last process's),
+and ``git_commits`` lists the commit of every process that trained the cell.
 
 A cell may also be taken from another suite's output folder (``reuse``): the fingerprint hashes
 everything that decides a result, so a trusted record with the same fingerprint *is* this cell's
@@ -49,6 +52,8 @@ from gclbt_plugin.recipes.build import augmenter_revisions
 
 #: Minutes of training between two checkpoints of a cell's seed (:func:`checkpoint_dir`).
 CHECKPOINT_MINUTES = 5.0
+#: Seconds an interrupted (Ctrl-C) cell process gets to finish its epoch and save a checkpoint.
+INTERRUPT_GRACE_SECONDS = 300.0
 
 #: Keys a finished (status ``ok``) cell file must hold to be trusted.
 REQUIRED_KEYS = (
@@ -92,9 +97,22 @@ def cell_path(out_dir: str | os.PathLike, cell: Cell) -> Path:
     return Path(out_dir) / "cells" / f"{cell.id}.json"
 
 
-def checkpoint_dir(out_dir: str | os.PathLike, cell: Cell) -> Path:
-    """Where a cell's seeds keep their training checkpoints until the cell is finished."""
-    return Path(out_dir) / "checkpoints" / cell.id
+def checkpoint_dir(out_dir: str | os.PathLike, cell: Cell, fingerprint: str) -> Path:
+    """Where the seeds of a cell's plan (its ``fingerprint``) keep their training checkpoints until
+    the cell is finished: another plan of the same cell (another device, seeds, probe) never
+    resumes them, and removing them leaves the others alone."""
+    return Path(out_dir) / "checkpoints" / cell.id / fingerprint
+
+
+def remove_checkpoints(out_dir: str | os.PathLike, cell: Cell, fingerprint: str) -> None:
+    """Remove a finished plan's checkpoints (and the cell's and ``checkpoints`` folders once empty)."""
+    folder = checkpoint_dir(out_dir, cell, fingerprint)
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in (folder.parent, folder.parent.parent):
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (another plan's checkpoints) or already gone
+            break
 
 
 def plan_cell(
@@ -260,6 +278,9 @@ def _run_isolated(plan: dict[str, Any], path: Path, log_path: Path, timeout: flo
             process.kill()
             process.wait()
             return failed_record(plan, f"timed out after {timeout:g} s (--cell-timeout); the process was killed")
+        except KeyboardInterrupt:
+            wait_for_interrupted_cell(process, INTERRUPT_GRACE_SECONDS)
+            raise
         except BaseException:
             process.kill()
             process.wait()
@@ -273,6 +294,18 @@ def _run_isolated(plan: dict[str, Any], path: Path, log_path: Path, timeout: flo
     tail = log_path.read_text(errors="replace").strip().splitlines()[-5:] if log_path.is_file() else []
     how = f"killed by signal {-process.returncode}" if process.returncode < 0 else f"exit code {process.returncode}"
     return failed_record(plan, f"cell process ended without a result ({how}): " + " | ".join(tail))
+
+
+def wait_for_interrupted_cell(process: subprocess.Popen, grace: float) -> None:
+    """After Ctrl-C: give the cell process (it shares the terminal's SIGINT) up to ``grace``
+    seconds to finish its epoch and save a checkpoint; kill it after that or on a second Ctrl-C."""
+    print(f"interrupted: the cell saves a checkpoint at the end of its epoch (up to {grace:g} s; "
+          "Ctrl-C again to stop it now)", file=sys.stderr, flush=True)
+    try:
+        process.wait(timeout=grace)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        process.kill()
+        process.wait()
 
 
 def summary_line(record: dict[str, Any]) -> str:
@@ -369,6 +402,7 @@ def run_suite(
         path = cell_path(out, cell)
         record, problem = read_cell_file(path, plan["fingerprint"])
         if record is not None:
+            remove_checkpoints(out, cell, plan["fingerprint"])  # left by a run stopped before its clean-up
             outcomes.append(CellOutcome(cell, "cached", "ok", path, record))
             say(f"[cached] {summary_line(record)}")
             continue
@@ -377,6 +411,7 @@ def run_suite(
             source, found = reusable[plan["fingerprint"]]
             record = reused_record(plan, source, found)
             write_json_atomic(record, path)
+            remove_checkpoints(out, cell, plan["fingerprint"])  # of an interrupted run of this cell
             outcomes.append(CellOutcome(cell, "reused", "ok", path, record, redo))
             say(("[redo: " + redo + "] " if redo else "") + f"[reused {source}] {summary_line(record)}")
             continue
@@ -384,7 +419,7 @@ def run_suite(
             record = skipped_record(plan, f"dataset {cell.dataset!r} is not in the cache or the mirror (offline run)")
             action = "skipped"
         else:
-            plan["checkpoint_dir"] = os.fspath(checkpoint_dir(out, cell))
+            plan["checkpoint_dir"] = os.fspath(checkpoint_dir(out, cell, plan["fingerprint"]))
             plan["checkpoint_minutes"] = CHECKPOINT_MINUTES
             started = time.perf_counter()
             if isolate:
@@ -395,7 +430,7 @@ def run_suite(
             action = "ran"
         write_json_atomic(record, path)
         if record["status"] == "ok":  # a failed cell keeps its checkpoints: the next run resumes from them
-            shutil.rmtree(checkpoint_dir(out, cell), ignore_errors=True)
+            remove_checkpoints(out, cell, plan["fingerprint"])
         outcomes.append(CellOutcome(cell, action, record["status"], path, record, redo))
         say(("[redo: " + redo + "] " if redo else "") + summary_line(record))
     bar.close()
