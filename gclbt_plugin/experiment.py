@@ -81,7 +81,7 @@ class RunRecord:
     final_loss: float
     probe: dict[str, Any]
     resumed_from: int = 0
-    timed_epochs: int | None = None  # None: records from before it was kept (= epochs - resumed_from)
+    timed_epochs: int = 0
 
 
 @dataclass
@@ -374,7 +374,7 @@ def _periodic_probe(
 def _seconds_per_epoch(runs: list[RunRecord]) -> float:
     """Training seconds per timed epoch over all seeds (NaN when no epoch is timed: every one came
     from checkpoints that did not record their time)."""
-    timed = sum(r.epochs - r.resumed_from if r.timed_epochs is None else r.timed_epochs for r in runs)
+    timed = sum(r.timed_epochs for r in runs)
     return sum(r.seconds for r in runs) / timed if timed else float("nan")
 
 

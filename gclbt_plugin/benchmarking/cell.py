@@ -109,13 +109,11 @@ def git_commit() -> str | None:
     return head + ("+dirty" if dirty else "") if head else None
 
 
-def _base_record(
-    plan: dict[str, Any], status: str, commit: str | None = None, commits: list[str | None] | None = None
-) -> dict[str, Any]:
-    """The fields of every record; ``commit`` is the code's commit when the cell started (default:
-    now), ``commits`` those of every process that ran it (default: ``[commit]``)."""
+def _base_record(plan: dict[str, Any], status: str, commits: list[str | None] | None = None) -> dict[str, Any]:
+    """The fields of every record; ``commits``: those of every process that ran the cell, the first
+    being the code's commit when it started (default: the commit now)."""
     cell = plan["cell"]
-    commit = commit or git_commit()
+    commits = commits or [git_commit()]
     return {
         "status": status,
         "method": cell["method"],
@@ -127,8 +125,8 @@ def _base_record(
         "epochs_requested": plan["epochs_requested"],
         "epochs_published": plan["epochs_published"],
         "max_epochs": plan["max_epochs"],
-        "git_commit": commit,
-        "git_commits": commits or [commit],
+        "git_commit": commits[0],
+        "git_commits": commits,
         "packages": package_versions(),
         "host": {"machine": platform.machine(), "cpu_count": os.cpu_count()},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -223,7 +221,7 @@ def _run(plan: dict[str, Any], memory_scope: str, on_run: Callable[[RunRecord], 
     except Exception as error:  # noqa: BLE001 - any failure of the cell is recorded, the suite goes on
         tail = "".join(traceback.format_exception(error)[-3:]).strip()
         return failed_record(plan, f"{type(error).__name__}: {error}\n{tail}")
-    record = _base_record(plan, "ok", commits[0], commits)
+    record = _base_record(plan, "ok", commits)
     record.update(result.to_dict())
     record["status"] = "ok"
     record["variant"] = cell.get("variant", "")

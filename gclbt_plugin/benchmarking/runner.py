@@ -5,7 +5,7 @@ Layout of an output folder::
     OUT/cells/<cell id>.json   # one record per cell (see gclbt_plugin.benchmarking.cell)
     OUT/logs/<cell id>.log     # the cell process's stderr (isolated runs)
     OUT/suite.json             # the suite's name, description and cell ids of the last run
-    OUT/checkpoints/<cell id>/ # training checkpoints of a cell not yet finished (removed once it is)
+    OUT/checkpoints/<cell id>/<fingerprint>/  # training checkpoints of an unfinished cell's plan
 
 Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
