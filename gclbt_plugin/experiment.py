@@ -40,7 +40,7 @@ from gclbt_plugin.evaluation.inference import full_graph_embeddings
 from gclbt_plugin.evaluation.linear_probe import ProbeResult
 from gclbt_plugin.functional.distributed import world_size
 from gclbt_plugin.models.base import ContrastModel
-from gclbt_plugin.recipes.build import augmenter_revisions, build_model
+from gclbt_plugin.recipes.build import augmenter_revisions, build_model, revision_fingerprint_parts
 from gclbt_plugin.training import resolve_device, train
 from gclbt_plugin.training.distributed import train_distributed
 from gclbt_plugin.training.minibatch import train_minibatch
@@ -491,8 +491,7 @@ def run_experiment(
     tests: list[float] = []
     vals: list[float] = []
     total_seconds = 0.0
-    revisions = augmenter_revisions(config)
-    revision_key = (revisions,) if revisions else ()
+    revision_key = revision_fingerprint_parts(augmenter_revisions(config))
     for seed in seeds:
         torch.manual_seed(seed)
         generator = torch.Generator(device=torch_device).manual_seed(seed + 1)
@@ -504,7 +503,6 @@ def run_experiment(
                 eval_every, epochs, on_evaluation, data, config, data.splits[: eval_splits or len(data.splits)],
                 layerwise,
             )
-        # revisions only when some augmenter is past 0, so that other checkpoints keep their names
         fingerprint = training_fingerprint(config, data.name, seed, data.sparse, *scale_key, *revision_key)
         checkpoint_path = None
         if checkpoint_dir is not None:

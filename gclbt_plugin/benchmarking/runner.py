@@ -48,7 +48,7 @@ from gclbt_plugin.config import config_fingerprint, resolve_config
 from gclbt_plugin.data import available_offline
 from gclbt_plugin.experiment import epoch_time_text
 from gclbt_plugin.files import write_json_atomic
-from gclbt_plugin.recipes.build import augmenter_revisions
+from gclbt_plugin.recipes.build import augmenter_revisions, revision_fingerprint_parts
 
 #: Minutes of training between two checkpoints of a cell's seed (:func:`checkpoint_dir`).
 CHECKPOINT_MINUTES = 5.0
@@ -149,10 +149,10 @@ def plan_cell(
     # resolve_config scales the recipe's warm-up with the epochs actually run
     config = resolve_config(cell.method, cell.dataset, [*overrides, {"epochs": run}])
     cell_dict = cell.to_dict()
-    revisions = augmenter_revisions(config)  # added only when some augmenter is past revision 0
+    revisions = augmenter_revisions(config)
     fingerprint = config_fingerprint(
         config, cell.method, cell.dataset, list(cell.seeds), cell.num_splits, cell.protocol, device,
-        *([revisions] if revisions else []),
+        *revision_fingerprint_parts(revisions),
     )
     return {
         "cell": cell_dict,

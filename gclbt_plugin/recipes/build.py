@@ -128,6 +128,13 @@ def augmenter_revisions(config: dict[str, Any]) -> dict[str, int]:
     return revisions
 
 
+def revision_fingerprint_parts(revisions: dict[str, int]) -> tuple[dict[str, int], ...]:
+    """What :func:`augmenter_revisions`' result adds to a fingerprint: nothing when it is empty, so
+    that the fingerprints (cell results, checkpoint names) made before revisions existed still
+    match, else the revisions themselves."""
+    return (revisions,) if revisions else ()
+
+
 def build_head(section: str, spec: dict[str, Any], in_channels: int) -> nn.Module:
     """An :class:`MLP` head (projector or predictor) reading ``[N, in_channels]``."""
     kwargs = dict(spec)
