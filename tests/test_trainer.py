@@ -63,6 +63,25 @@ def test_a_resumed_run_counts_the_training_time_its_checkpoint_recorded(graph, t
     assert resumed.seconds_per_epoch == pytest.approx(resumed.training_seconds / 3)
 
 
+def test_only_a_run_with_epochs_left_fits_the_augmenters(graph, tmp_path):
+    # GCA's importances are fitted on the training graph before the first epoch; a run restored from
+    # its last epoch trains nothing, so it must not pay for (nor time) that fit again.
+    x, edge_index = graph
+    path = tmp_path / "run.pt"
+    fits = []
+
+    def run(epochs):
+        model, generator = make_model()
+        original = model.fit_full_graph
+        model.fit_full_graph = lambda *args: (fits.append(epochs), original(*args))
+        return train(model, x, edge_index, epochs=epochs, optimizer=OPTIMIZER, generator=generator,
+                     checkpoint_path=path, progress=False)
+
+    assert run(2).resumed_from == 0 and fits == [2]  # a fresh run
+    assert run(2).resumed_from == 2 and fits == [2]  # restored from its last epoch: no fit
+    assert run(3).resumed_from == 2 and fits == [2, 3]  # one epoch left: fitted again
+
+
 def test_a_checkpoint_without_recorded_time_times_only_the_epochs_trained_after_it(graph, tmp_path):
     x, edge_index = graph
     path = tmp_path / "run.pt"

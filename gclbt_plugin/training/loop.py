@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
@@ -202,7 +202,9 @@ def train_loop(
     )
     started = time.perf_counter()
     try:
-        with full_graph_augmentation(model, x, edge_index), deferred_interrupts(
+        # a run restored from its last epoch trains nothing: no fit (GCA's centralities) to pay again
+        fitted = full_graph_augmentation(model, x, edge_index) if result.epochs < epochs else nullcontext()
+        with fitted, deferred_interrupts(
             handle_signals and saves
         ) as interrupted:
             for epoch in bar:
