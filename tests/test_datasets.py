@@ -190,6 +190,40 @@ def test_load_dataset_wikics_from_mirror_has_twenty_splits(tmp_path):
     assert ds.data.train_mask[:, 1].tolist() == [False, True, False, True, False, True]
 
 
+def _musae_mirror(root: Path, *, words: dict[str, list[int]], types: list[str], edges: list[tuple[int, int]]) -> Path:
+    raw = root / "MUSAE" / "Facebook" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "facebook.json").write_text(json.dumps(words))
+    rows = [f"{i},{1000 + i},page {i},{t}" for i, t in enumerate(types)]
+    (raw / "facebook_target.csv").write_text("id,facebook_id,page_name,page_type\n" + "\n".join(rows) + "\n")
+    (raw / "facebook_edges.csv").write_text("id_1,id_2\n" + "".join(f"{a},{b}\n" for a, b in edges))
+    return root
+
+
+def test_load_dataset_facebook_from_mirror_builds_words_classes_and_undirected_edges(tmp_path):
+    # 4 pages; word ids up to 5 (6 features); one self-like (2, 2) and one duplicate in reverse (1, 0)
+    mirror = _musae_mirror(
+        tmp_path / "mirror",
+        words={"0": [0, 5], "1": [], "2": [3], "3": [1, 3]},
+        types=["tvshow", "company", "politician", "company"],
+        edges=[(0, 1), (1, 0), (1, 2), (2, 2), (3, 0)],
+    )
+    ds = load_dataset("facebook", cache_dir=tmp_path / "cache", mirror=mirror)
+    assert (ds.name, ds.num_public_splits, ds.num_classes, ds.num_features) == ("Facebook", 0, 3, 6)
+    assert ds.data.x.tolist() == [
+        [1, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 1, 0, 1, 0, 0]
+    ]
+    assert ds.data.y.tolist() == [2, 0, 1, 0]  # sorted page types: company, politician, tvshow
+    pairs = sorted(map(tuple, ds.data.edge_index.t().tolist()))
+    assert pairs == [(0, 1), (0, 3), (1, 0), (1, 2), (2, 1), (3, 0)]
+
+
+def test_load_dataset_facebook_rejects_feature_ids_that_miss_a_page(tmp_path):
+    mirror = _musae_mirror(tmp_path / "mirror", words={"0": [1]}, types=["company", "tvshow"], edges=[(0, 1)])
+    with pytest.raises(ValueError, match=r"facebook.json: node ids must be the 2 ids of facebook_target.csv"):
+        load_dataset("facebook", cache_dir=tmp_path / "cache", mirror=mirror)
+
+
 def test_load_dataset_ogbn_arxiv_without_ogb_says_how_to_install(tmp_path):
     try:
         import ogb  # noqa: F401
@@ -214,6 +248,7 @@ def test_load_dataset_ogbn_arxiv_without_ogb_says_how_to_install(tmp_path):
         ("Coauthor_Physics", "Physics"),
         ("wikics", "WikiCS"),
         ("OGBN_ARXIV", "ogbn-arxiv"),
+        ("facebook-page-page", "Facebook"),
     ],
 )
 def test_canonical_name_normalises_spellings(spelling, canonical):
@@ -227,7 +262,7 @@ def test_load_dataset_unknown_name_lists_supported_names(tmp_path):
 
 def test_dataset_names_lists_every_supported_dataset():
     assert dataset_names() == [
-        "Cora", "CiteSeer", "PubMed", "Computers", "Photo", "CS", "Physics", "WikiCS", "ogbn-arxiv"
+        "Cora", "CiteSeer", "PubMed", "Computers", "Photo", "CS", "Physics", "WikiCS", "ogbn-arxiv", "Facebook"
     ]
 
 

@@ -168,6 +168,12 @@ def _ogbn_arxiv(cache: Path) -> Data:
     return data
 
 
+def _musae_facebook(cache: Path) -> Data:
+    from gclbt_plugin.data.musae import MUSAEFacebook
+
+    return MUSAEFacebook(str(cache / "MUSAE" / "Facebook"))[0]
+
+
 def _planetoid_spec(name: str) -> _Spec:
     files = tuple(f"raw/ind.{name.lower()}.{s}" for s in _PLANETOID_SUFFIXES)
     return _Spec(name, f"Planetoid/{name}", files, 1, _planetoid(name))
@@ -187,6 +193,8 @@ _SPECS: dict[str, _Spec] = {
               _coauthor("Physics")),
         _Spec("WikiCS", "WikiCS", ("raw/data.json",), 20, _wikics),
         _Spec("ogbn-arxiv", "ogbn_arxiv", (), 1, _ogbn_arxiv),
+        _Spec("Facebook", "MUSAE/Facebook",
+              ("raw/facebook_edges.csv", "raw/facebook.json", "raw/facebook_target.csv"), 0, _musae_facebook),
     )
 }
 
@@ -196,6 +204,8 @@ _ALIASES: dict[str, str] = {
     "coauthorcs": "CS",
     "coauthorphysics": "Physics",
     "arxiv": "ogbn-arxiv",
+    "facebookpagepage": "Facebook",
+    "musaefacebook": "Facebook",
 }
 
 
@@ -398,7 +408,9 @@ def load_dataset(
 
     Supported (see :func:`dataset_names`): Cora, CiteSeer, PubMed (Planetoid; Yang et al. 2016),
     Computers, Photo (Amazon) and CS, Physics (Coauthor) (Shchur et al. 2018), WikiCS
-    (Mernyei & Cangea 2020) and ogbn-arxiv (Hu et al. 2020; needs the optional ``ogb``).
+    (Mernyei & Cangea 2020), ogbn-arxiv (Hu et al. 2020; needs the optional ``ogb``) and Facebook
+    Page-Page (Rozemberczki et al. 2021, from the MUSAE authors' raw files; see
+    :mod:`gclbt_plugin.data.musae`).
 
     Args:
         name: Dataset name, case-insensitive; ``"amazon-computers"``, ``"coauthor-cs"``
