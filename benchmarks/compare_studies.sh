@@ -14,7 +14,10 @@
 # A method written METHOD/VARIANT trains METHOD with benchmarks/compare/variant-VARIANT.yaml merged over
 # its recipe (--config; e.g. the adaptive augmenters' centrality) and searches METHOD's space; its
 # study is METHOD-VARIANT-DATASET-eEPOCHS.
-# Variables: STUDIES (method:dataset ...), TRIALS (default 30), EPOCHS (1000), EVAL_EVERY (100),
+# TAG is appended to every study name: `gclbt tune` refuses to continue a study whose trials ran with
+# other augmenter revisions (GCL-BT's and its variants' studies before the 2026-12-04 fit fix), so a
+# search after the fix needs a new name, e.g. TAG=-r1 -> gclbt-pagerank-Computers-e1000-r1.
+# Variables: STUDIES (method:dataset ...), TRIALS (default 30), EPOCHS (1000), EVAL_EVERY (100), TAG (''),
 # WORKERS (2), MIRROR (../shared/datasets), OUT (benchmarks/results/compare-cpu), GCLBT (the command).
 # Random-split datasets are probed on 3 splits per trial (2 for the intermediate reports); Planetoid on
 # its public split. Reports: `gclbt tune report --study-name ... --storage sqlite:///$OUT/studies.db`.
@@ -22,6 +25,7 @@ set -u
 cd "$(dirname "$0")/.."
 studies=${STUDIES:-"gbt:Cora gclbt:Cora gbt:CiteSeer gclbt:CiteSeer"}
 trials=${TRIALS:-30}
+tag=${TAG:-}
 epochs=${EPOCHS:-1000}
 every=${EVAL_EVERY:-100}
 workers=${WORKERS:-2}
@@ -40,9 +44,9 @@ for entry in $studies; do
         variant=${method#*/}
         method=${method%%/*}
         variant_args=(--config "benchmarks/compare/variant-$variant.yaml")
-        study="$method-$variant-$dataset-e$epochs"
+        study="$method-$variant-$dataset-e$epochs$tag"
     else
-        study="$method-$dataset-e$epochs"
+        study="$method-$dataset-e$epochs$tag"
     fi
     echo "== $(date -u +%FT%TZ) study $study: $trials trials of up to $epochs epochs, $workers workers"
     pids=()
