@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with an L2-regularised logistic-regression probe (strength chosen on validation).",
     )
     parser.add_argument("--method", help="a registered method (gclbt list methods); default from --config")
-    parser.add_argument("--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, Facebook, ...")
+    parser.add_argument(
+        "--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, Facebook, ..."
+    )
     parser.add_argument(
         "--config",
         metavar="FILE",

@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "action", nargs="?", choices=["report"], help="report: only report on an existing study (no new trials)"
     )
     parser.add_argument("--method", help="a registered method (gclbt list methods); default from --config")
-    parser.add_argument("--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, Facebook, ...")
+    parser.add_argument(
+        "--dataset", help="Cora, CiteSeer, PubMed, Computers, Photo, CS, Physics, WikiCS, Facebook, ..."
+    )
     parser.add_argument("--config", metavar="FILE", help="YAML hyper-parameters merged over the recipe's defaults")
     parser.add_argument(
         "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
