@@ -36,6 +36,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gclbt_plugin.data import musae
+
 ENV_CACHE = "GCLBT_DATA_CACHE"
 ENV_MIRROR = "GCLBT_DATA_MIRROR"
 DEFAULT_CACHE = Path("~/.cache/gclbt/datasets")
@@ -169,9 +171,7 @@ def _ogbn_arxiv(cache: Path) -> Data:
 
 
 def _musae_facebook(cache: Path) -> Data:
-    from gclbt_plugin.data.musae import MUSAEFacebook
-
-    return MUSAEFacebook(str(cache / "MUSAE" / "Facebook"))[0]
+    return musae.MUSAEFacebook(str(cache / "MUSAE" / "Facebook"))[0]
 
 
 def _planetoid_spec(name: str) -> _Spec:
@@ -193,8 +193,8 @@ _SPECS: dict[str, _Spec] = {
               _coauthor("Physics")),
         _Spec("WikiCS", "WikiCS", ("raw/data.json",), 20, _wikics),
         _Spec("ogbn-arxiv", "ogbn_arxiv", (), 1, _ogbn_arxiv),
-        _Spec("Facebook", "MUSAE/Facebook",
-              ("raw/facebook_edges.csv", "raw/facebook.json", "raw/facebook_target.csv"), 0, _musae_facebook),
+        _Spec("Facebook", "MUSAE/Facebook", tuple(f"raw/{name}" for name in musae.RAW_FOLDERS), 0,
+              _musae_facebook),
     )
 }
 

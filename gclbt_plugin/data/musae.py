@@ -30,7 +30,7 @@ from torch_geometric.utils import remove_self_loops, to_undirected
 #: Where the authors publish the raw files (PyG-style download when no mirror holds them).
 MUSAE_URL = "https://raw.githubusercontent.com/benedekrozemberczki/MUSAE/master/input"
 #: Raw file name -> its folder under :data:`MUSAE_URL`.
-_RAW_FOLDERS = {"facebook_edges.csv": "edges", "facebook.json": "features", "facebook_target.csv": "target"}
+RAW_FOLDERS = {"facebook_edges.csv": "edges", "facebook.json": "features", "facebook_target.csv": "target"}
 
 
 class MUSAEFacebook(InMemoryDataset):
@@ -45,7 +45,7 @@ class MUSAEFacebook(InMemoryDataset):
 
     @property
     def raw_file_names(self) -> list[str]:
-        return list(_RAW_FOLDERS)
+        return list(RAW_FOLDERS)
 
     @property
     def processed_file_names(self) -> str:
@@ -56,7 +56,7 @@ class MUSAEFacebook(InMemoryDataset):
         self.load(self.processed_paths[0])
 
     def download(self) -> None:
-        for name, folder in _RAW_FOLDERS.items():
+        for name, folder in RAW_FOLDERS.items():
             download_url(f"{MUSAE_URL}/{folder}/{name}", self.raw_dir)
 
     def process(self) -> None:
