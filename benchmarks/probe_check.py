@@ -16,6 +16,15 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/probe_check.py --data-mirror ../shared
           --out benchmarks/results/probe-cpu --save /tmp/probe-embeddings --reference
 The saved ``.pt`` files (``z``, ``y``, ``splits``) let other probes -- e.g. the reference
 repositories' own evaluation code, outside this project -- score the very same inputs.
+
+``--cell RECORD.json --checkpoints DIR`` probes the models of a finished benchmark cell instead of
+training new ones: each seed's model is rebuilt from the record's configuration and its final
+checkpoint (``*-seed<s>-*.pt`` under DIR), its embeddings recomputed on the record's dataset and
+splits, and the package's probe must reproduce the record's per-split accuracies (the report says
+how far it is off) before the reference probe scores the same embeddings:
+
+    OMP_NUM_THREADS=1 python benchmarks/probe_check.py --cell OUT/cells/gbt-Facebook.json \
+        --checkpoints OUT/checkpoints/gbt-Facebook --data-mirror MIRROR --out DIR --reference
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import torch
 
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.evaluation import PROBES, evaluate_embeddings, make_splits
-from gclbt_plugin.experiment import normalize_features, resolve_config
+from gclbt_plugin.experiment import embed, normalize_features, prepare_data, resolve_config, use_sparse_features
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.training import train
 
@@ -52,6 +61,40 @@ def trained_embeddings(method: str, dataset: str, epochs: int, mirror: str | Non
     with torch.no_grad():
         z = model.embed(data.x, data.edge_index, None).detach()
     return z, data.y, make_splits("random", data, num_splits=20, seed=0), seconds
+
+
+def cell_embeddings(record: dict, checkpoints: Path, mirror: str | None):
+    """Per seed of a finished cell: ``(seed, z, y, splits, training seconds, recorded test accuracies)``."""
+    if record.get("status") != "ok":
+        raise SystemExit(f"--cell: the record's status is {record.get('status')!r}, not 'ok'")
+    config = record["config"]
+    data = prepare_data(record["dataset"], config, protocol=record["protocol"],
+                        num_splits=record["cell"]["num_splits"], device="cpu", data_mirror=mirror)
+    for run in record["runs"]:
+        found = sorted(checkpoints.rglob(f"*-seed{run['seed']}-*.pt"))
+        if len(found) != 1:
+            raise SystemExit(f"--checkpoints: expected one *-seed{run['seed']}-*.pt under {checkpoints}, found {found}")
+        state = torch.load(found[0], map_location="cpu", weights_only=False)
+        if state["epoch"] != run["epochs"]:
+            raise SystemExit(f"{found[0]}: epoch {state['epoch']}, the record's seed {run['seed']} ran {run['epochs']}")
+        model = build_model(config, data.num_features)
+        model.load_state_dict(state["model"])
+        seed_data = use_sparse_features(data, model, bool(record["sparse_features"]))
+        recorded = (record["probe"], run["probe"]["test_accuracies"])
+        yield run["seed"], embed(model, seed_data), data.y, data.splits, run["seconds"], recorded
+
+
+def embedding_sources(args):
+    """``(case, z, y, splits, training seconds, (probe, recorded test accuracies) or None)`` per case."""
+    if args.cell:
+        record = json.loads(Path(args.cell).read_text())
+        name = f"{record['method']}:{record['dataset']}:{record['epochs']}"
+        for seed, z, y, splits, seconds, recorded in cell_embeddings(record, Path(args.checkpoints), args.data_mirror):
+            yield f"{name} seed {seed}", z, y, splits, seconds, recorded
+        return
+    for case in args.cases:
+        method, dataset, epochs = case.split(":")
+        yield (case, *trained_embeddings(method, dataset, int(epochs), args.data_mirror), None)
 
 
 def sklearn_cv_reference(z: torch.Tensor, y: torch.Tensor, splits) -> list[float]:
@@ -78,6 +121,8 @@ def sklearn_cv_reference(z: torch.Tensor, y: torch.Tensor, splits) -> list[float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=CASES, metavar="METHOD:DATASET:EPOCHS")
+    parser.add_argument("--cell", help="a finished cell's record (cells/NAME.json): probe its models instead")
+    parser.add_argument("--checkpoints", help="with --cell: the folder holding the cell's final checkpoints")
     parser.add_argument("--data-mirror", default=None)
     parser.add_argument("--out", required=True, help="folder for probe.json and probe.md")
     parser.add_argument("--save", help="folder for the embeddings (.pt: z, y, splits)")
@@ -86,17 +131,17 @@ def main() -> None:
                         help="splits the (slow: 5-fold x 20 C x one-vs-rest) reference runs on (default: 5)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if (args.cell is None) != (args.checkpoints is None):
+        parser.error("--cell and --checkpoints go together")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for case in args.cases:
-        method, dataset, epochs = case.split(":")
-        z, y, splits, train_seconds = trained_embeddings(method, dataset, int(epochs), args.data_mirror)
+    for case, z, y, splits, train_seconds, recorded in embedding_sources(args):
         if args.save:
             Path(args.save).mkdir(parents=True, exist_ok=True)
             torch.save({"z": z, "y": y, "splits": [s.indices() for s in splits]},
-                       Path(args.save) / f"{method}-{dataset}-e{epochs}.pt")
+                       Path(args.save) / f"{case.replace(':', '-').replace(' ', '-')}.pt")
         row = {"case": case, "nodes": z.size(0), "dim": z.size(1), "train_nodes": int(splits[0].indices()[0].numel()),
                "train_seconds": train_seconds, "probes": {}}
         for probe in PROBES:
@@ -107,6 +152,12 @@ def main() -> None:
                                     "not_converged": result.not_converged,
                                     "test_per_split": [100 * a for a in result.test_accuracies]}
             print(case, probe, row["probes"][probe], flush=True)
+        if recorded is not None:  # the cell's probe recomputed on the rebuilt models: how far from the record?
+            probe, accuracies = recorded
+            gaps = [abs(a - 100 * b) for a, b in zip(row["probes"][probe]["test_per_split"], accuracies, strict=True)]
+            row["reproduction"] = {"probe": probe, "recorded_mean": 100 * float(np.mean(accuracies)),
+                                   "recomputed_mean": row["probes"][probe]["test_mean"], "max_split_gap": max(gaps)}
+            print(case, "reproduction", row["reproduction"], flush=True)
         if args.reference:
             started = time.perf_counter()
             k = args.reference_splits
@@ -123,9 +174,10 @@ def main() -> None:
     machine = f"{platform.processor() or platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}"
     (out / "probe.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
     names = list(PROBES) + (["sklearn-cv"] if args.reference else [])
+    source = f"--cell {args.cell} --checkpoints {args.checkpoints}" if args.cell else f"--cases {' '.join(args.cases)}"
     lines = ["# Linear-probe cost and agreement (20 random 10/10/80 splits, whole grid)", "",
              f"Machine: {machine}. Command: `OMP_NUM_THREADS={args.threads} python benchmarks/probe_check.py "
-             f"--cases {' '.join(args.cases)}{' --reference' if args.reference else ''}`.", "",
+             f"{source}{' --reference' if args.reference else ''}`.", "",
              "| case (method:dataset:epochs) | N x d (train nodes) | "
              + " | ".join(f"{n} test % | {n} s" for n in names) + " |",
              "|---|---|" + "---|---|" * len(names)]
@@ -143,6 +195,13 @@ def main() -> None:
         for row in rows:
             values = [row["probes"][n].get(f"test_mean_first_{k}", row["probes"][n]["test_mean"]) for n in names]
             lines.append(f"| {row['case']} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+    if args.cell:
+        lines += ["", "The cell's probe recomputed on the models rebuilt from their checkpoints, test %:", "",
+                  "| case | probe | recorded | recomputed | largest per-split gap (points) |", "|---|---|---|---|---|"]
+        for row in rows:
+            r = row["reproduction"]
+            lines.append(f"| {row['case']} | {r['probe']} | {r['recorded_mean']:.2f} | {r['recomputed_mean']:.2f} "
+                         f"| {r['max_split_gap']:.2f} |")
     (out / "probe.md").write_text("\n".join(lines) + "\n")
 
 

@@ -118,6 +118,22 @@ def test_parse_suite_named_config_block_gives_every_file_its_variant(tmp_path: P
     assert [(c.id, c.variant) for c in suite.cells] == [("gbt-Cora-tuned", "tuned"), ("gclbt-Cora-tuned", "tuned")]
 
 
+def test_parse_suite_config_block_datasets_replace_the_files_dataset(tmp_path: Path):
+    (tmp_path / "gbt-Computers.yaml").write_text("method: gbt\ndataset: Computers\nloss: {lambda_: 0.01}\n")
+    block = {"configs": "*.yaml", "datasets": ["cora", "CiteSeer"], "name": "from-Computers"}
+    suite = parse_suite({"blocks": [block]}, base_dir=tmp_path)
+    assert [(c.id, c.dataset, c.overrides) for c in suite.cells] == [
+        ("gbt-Cora-from-Computers", "Cora", {"loss": {"lambda_": 0.01}}),
+        ("gbt-CiteSeer-from-Computers", "CiteSeer", {"loss": {"lambda_": 0.01}}),
+    ]
+
+
+def test_parse_suite_config_file_without_dataset_needs_the_block_to_name_one(tmp_path: Path):
+    (tmp_path / "gbt.yaml").write_text("method: gbt\n")
+    with pytest.raises(ValueError, match=r"must name method: and dataset:"):
+        parse_suite({"blocks": [{"configs": "*.yaml"}]}, base_dir=tmp_path)
+
+
 def test_parse_suite_rejects_missing_config_file(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         parse_suite({"blocks": [{"config": "absent.yaml"}]}, base_dir=tmp_path)

@@ -22,6 +22,9 @@ an epoch budget, the number of random splits and the split protocol. A suite fil
             barlow:  {loss: {name: BarlowTwinsLoss}}
       - configs: ../tuned/*.yaml   # or config: FILE; method/dataset read from each file
         name: tuned                # optional: the cells' variant (default: each file's name)
+      - configs: ../tuned/*-Computers.yaml
+        datasets: [Facebook]       # optional: train each file's configuration on these datasets
+        name: from-Computers       #   instead of the file's own (does a tuned configuration transfer?)
 
 Overrides are nested configuration dicts merged over the recipe's published defaults
 (:func:`gclbt_plugin.config.merge_config`), in the order: suite defaults, block,
@@ -255,24 +258,26 @@ def _expand_block(
     if "config" in block or "configs" in block:
         if "axes" in block:
             raise ValueError(f"{where}: 'axes' cannot be combined with 'config'/'configs'")
+        methods = _names(f"{where}.methods", block["methods"]) if "methods" in block else None
+        # the block's datasets replace each file's own: a configuration tuned on one graph trained on others
+        block_datasets = [_dataset(where, d) for d in _names(f"{where}.datasets", block["datasets"])] \
+            if "datasets" in block else None
         cells = []
         for path in _config_files(where, block, base):
             document = _read_config(path)
-            methods = _names(f"{where}.methods", block["methods"]) if "methods" in block else None
-            datasets = _names(f"{where}.datasets", block["datasets"]) if "datasets" in block else None
             method = document.pop("method", None) or (methods[0] if methods and len(methods) == 1 else None)
-            dataset = document.pop("dataset", None) or (datasets[0] if datasets and len(datasets) == 1 else None)
-            if not method or not dataset:
+            own_dataset = document.pop("dataset", None)
+            datasets = block_datasets or ([_dataset(where, own_dataset)] if own_dataset else [])
+            if not method or not datasets:
                 raise ValueError(
                     f"{where}: config file {os.fspath(path)!r} must name method: and dataset: "
-                    "(or the block a single method and dataset)"
+                    "(or the block a single method and its datasets)"
                 )
             method = _check_method(where, method, known)
-            dataset = _dataset(where, dataset)
             overrides = merge_config(settings["overrides"], document)
             # a named block gives its files one variant (e.g. "tuned"), so cells of different methods pair up
             variant = _slug(str(block["name"])) if block.get("name") else _slug(path.stem)
-            cells.append(
+            cells.extend(
                 Cell(
                     id=f"{method}-{dataset}-{variant}",
                     method=method,
@@ -282,6 +287,7 @@ def _expand_block(
                     config_file=os.fspath(path),
                     **common,
                 )
+                for dataset in datasets
             )
         return cells
 
