@@ -67,6 +67,9 @@ def cell_embeddings(record: dict, checkpoints: Path, mirror: str | None):
     """Per seed of a finished cell: ``(seed, z, y, splits, training seconds, recorded test accuracies)``."""
     if record.get("status") != "ok":
         raise SystemExit(f"--cell: the record's status is {record.get('status')!r}, not 'ok'")
+    if record["protocol"] != "random":  # the probes below score random 10/10/80 splits only
+        raise SystemExit(f"--cell: the record's protocol is {record['protocol']!r}; probe_check compares probes "
+                         "on random splits only")
     config = record["config"]
     data = prepare_data(record["dataset"], config, protocol=record["protocol"],
                         num_splits=record["cell"]["num_splits"], device="cpu", data_mirror=mirror)
@@ -177,7 +180,7 @@ def main() -> None:
     source = f"--cell {args.cell} --checkpoints {args.checkpoints}" if args.cell else f"--cases {' '.join(args.cases)}"
     lines = ["# Linear-probe cost and agreement (20 random 10/10/80 splits, whole grid)", "",
              f"Machine: {machine}. Command: `OMP_NUM_THREADS={args.threads} python benchmarks/probe_check.py "
-             f"{source}{' --reference' if args.reference else ''}`.", "",
+             f"{source}{f' --reference --reference-splits {args.reference_splits}' if args.reference else ''}`.", "",
              "| case (method:dataset:epochs) | N x d (train nodes) | "
              + " | ".join(f"{n} test % | {n} s" for n in names) + " |",
              "|---|---|" + "---|---|" * len(names)]
