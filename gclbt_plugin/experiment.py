@@ -320,6 +320,27 @@ def train_model(
     )
 
 
+def seed_checkpoint_name(method: str, dataset: str, seed: int, fingerprint: str) -> str:
+    """File name of model seed ``seed``'s training checkpoint in :func:`run_experiment`'s ``checkpoint_dir``."""
+    return f"{method}-{dataset}-seed{seed}-{fingerprint}.pt"
+
+
+def find_seed_checkpoint(folder: str | os.PathLike, seed: int) -> Path:
+    """The one checkpoint of model seed ``seed`` under ``folder`` (searched recursively; named by
+    :func:`seed_checkpoint_name`, any method, dataset and fingerprint).
+
+    Raises:
+        FileNotFoundError: none, or more than one (checkpoints of several plans in ``folder``).
+    """
+    found = sorted(Path(folder).rglob(seed_checkpoint_name("*", "*", seed, "*")))
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f"expected one checkpoint of seed {seed} under {os.fspath(folder)!r} "
+            f"({seed_checkpoint_name('METHOD', 'DATASET', seed, 'FINGERPRINT')}), found {[os.fspath(f) for f in found]}"
+        )
+    return found[0]
+
+
 def embed(model: ContrastModel, data: PreparedData, layerwise: bool = False) -> torch.Tensor:
     """The frozen embeddings ``[N, d]`` of the clean graph (layer-wise in chunks for large graphs)."""
     if layerwise:
@@ -506,7 +527,7 @@ def run_experiment(
         fingerprint = training_fingerprint(config, data.name, seed, data.sparse, *scale_key, *revision_key)
         checkpoint_path = None
         if checkpoint_dir is not None:
-            checkpoint_path = Path(checkpoint_dir) / f"{method}-{data.name}-seed{seed}-{fingerprint}.pt"
+            checkpoint_path = Path(checkpoint_dir) / seed_checkpoint_name(method, data.name, seed, fingerprint)
         started = time.perf_counter()
         trained = train_model(
             model, data, config, generator=generator, batch_size=batch_size, sampler=sampler,

@@ -482,3 +482,58 @@ for _ in range(600):
     assert process.poll() is not None and time.monotonic() - started < 15
     assert (tmp_path / "saved").exists() == saves
     assert process.returncode == (130 if saves else -signal.SIGKILL)
+
+
+def test_keep_checkpoints_leaves_each_seeds_final_checkpoint_and_they_reproduce_the_record(
+    run, tmp_path: Path, shared_datasets_dir: Path, dataset_cache: Path
+):
+    from gclbt_plugin.benchmarking.kept_models import cell_models
+    from gclbt_plugin.experiment import evaluate_model
+
+    (outcome,) = run(_two_seed_suite(), tmp_path, keep_checkpoints=True)
+    assert outcome.status == "ok"
+    folder = tmp_path / "checkpoints" / "gbt-Cora"
+    assert len(list(folder.rglob("*.pt"))) == 2  # one per seed
+    rebuilt = list(cell_models(outcome.record, folder, data_cache=dataset_cache, data_mirror=shared_datasets_dir))
+    assert [run_["seed"] for run_, _, _ in rebuilt] == [0, 1]
+    for run_, model, data in rebuilt:  # the kept weights give the record's probe, split for split
+        probe = evaluate_model(model, data, outcome.record["config"])
+        assert probe.test_accuracies == pytest.approx(run_["probe"]["test_accuracies"], abs=1e-9)
+    (again,) = run(_two_seed_suite(), tmp_path, keep_checkpoints=True)
+    assert again.action == "cached" and len(list(folder.rglob("*.pt"))) == 2  # a cached cell keeps them too
+
+
+def test_cell_models_refuses_a_checkpoint_of_another_epoch_and_a_missing_seed(
+    run, tmp_path: Path, shared_datasets_dir: Path, dataset_cache: Path
+):
+    from functools import partial
+
+    from gclbt_plugin.benchmarking.kept_models import cell_models
+
+    cell_models = partial(cell_models, data_cache=dataset_cache, data_mirror=shared_datasets_dir)
+    (outcome,) = run(_two_seed_suite(), tmp_path, keep_checkpoints=True)
+    folder = tmp_path / "checkpoints" / "gbt-Cora"
+    longer = json.loads(json.dumps(outcome.record))
+    longer["runs"][0]["epochs"] = 30
+    with pytest.raises(ValueError, match="stopped at epoch 3.*trained 30 epochs"):
+        next(cell_models(longer, folder))
+    three_seeds = json.loads(json.dumps(outcome.record))
+    three_seeds["runs"].append({**three_seeds["runs"][1], "seed": 2})
+    with pytest.raises(FileNotFoundError, match="one checkpoint of seed 2"):
+        next(cell_models(three_seeds, folder))
+    with pytest.raises(ValueError, match="status is 'failed'"):
+        next(cell_models({**outcome.record, "status": "failed"}, folder))
+
+
+def test_bench_cli_keep_checkpoints_keeps_them(tmp_path: Path, shared_datasets_dir: Path, dataset_cache: Path):
+    import yaml
+
+    suite = tmp_path / "one.yaml"
+    suite.write_text(yaml.safe_dump({"name": "one", "defaults": {"seeds": [0], "epochs": 2, "overrides": TINY},
+                                     "blocks": [{"methods": ["gbt"], "datasets": ["Cora"]}]}))
+    common = ["--no-isolate", "--no-plots", "--no-progress", "--threads", "1",
+              "--data-mirror", str(shared_datasets_dir), "--data-cache", str(dataset_cache)]
+    assert main(["bench", str(suite), "--out", str(tmp_path / "kept"), "--keep-checkpoints", *common]) == 0
+    assert main(["bench", str(suite), "--out", str(tmp_path / "removed"), *common]) == 0
+    assert len(list((tmp_path / "kept" / "checkpoints" / "gbt-Cora").rglob("*.pt"))) == 1
+    assert not (tmp_path / "removed" / "checkpoints").exists()

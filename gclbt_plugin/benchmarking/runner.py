@@ -6,6 +6,7 @@ Layout of an output folder::
     OUT/logs/<cell id>.log     # the cell process's stderr (isolated runs)
     OUT/suite.json             # the suite's name, description and cell ids of the last run
     OUT/checkpoints/<cell id>/<fingerprint>/  # training checkpoints of an unfinished cell's plan
+                                              # (and of a finished one with keep_checkpoints)
 
 Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
@@ -15,7 +16,9 @@ saved every :data:`CHECKPOINT_MINUTES` minutes of training and when it ends), so
 loses at most those minutes plus the epoch in progress, and a cell longer than one sitting finishes
 over several. Ctrl-C lets the cell process save at the end of its epoch first (a second Ctrl-C
 stops it at once). Checkpoints of another plan (configuration, seeds, probe, device) are never
-resumed, and a finished cell's are removed. Resumed training gives the uninterrupted result
+resumed, and a finished cell's are removed -- unless ``keep_checkpoints`` is set: then its final
+checkpoints stay, so that its models can be rebuilt and probed again
+(:func:`gclbt_plugin.benchmarking.kept_models.cell_models`). Resumed training gives the uninterrupted result
 (:func:`gclbt_plugin.training.train`). The record's ``runs[].resumed_from`` names the epoch each
 seed resumed from, ``seconds`` / ``seconds_per_epoch`` include the restored epochs' training time
 as their checkpoints recorded it (``wall_seconds`` and the peak memory are the last process's),
@@ -345,6 +348,7 @@ def run_suite(
     log: Callable[[str], None] | None = print,
     probe: str | None = None,
     reuse: Iterable[str | os.PathLike] = (),
+    keep_checkpoints: bool = False,
 ) -> list[CellOutcome]:
     """Run every cell of ``suite`` that has no trusted result in ``out_dir`` yet.
 
@@ -371,6 +375,8 @@ def run_suite(
         reuse (iterable of paths): other suites' output folders; a cell without a result here
             whose fingerprint matches a finished cell there is copied instead of run
             (:func:`reused_record`).
+        keep_checkpoints (bool): keep a finished cell's final checkpoints (one per seed, under
+            ``OUT/checkpoints/<cell id>/``) instead of removing them. (default: ``False``)
 
     Returns:
         list of CellOutcome, in suite order.
@@ -402,7 +408,8 @@ def run_suite(
         path = cell_path(out, cell)
         record, problem = read_cell_file(path, plan["fingerprint"])
         if record is not None:
-            remove_checkpoints(out, cell, plan["fingerprint"])  # left by a run stopped before its clean-up
+            if not keep_checkpoints:  # left by a run stopped before its clean-up
+                remove_checkpoints(out, cell, plan["fingerprint"])
             outcomes.append(CellOutcome(cell, "cached", "ok", path, record))
             say(f"[cached] {summary_line(record)}")
             continue
@@ -411,7 +418,8 @@ def run_suite(
             source, found = reusable[plan["fingerprint"]]
             record = reused_record(plan, source, found)
             write_json_atomic(record, path)
-            remove_checkpoints(out, cell, plan["fingerprint"])  # of an interrupted run of this cell
+            if not keep_checkpoints:  # of an interrupted run of this cell
+                remove_checkpoints(out, cell, plan["fingerprint"])
             outcomes.append(CellOutcome(cell, "reused", "ok", path, record, redo))
             say(("[redo: " + redo + "] " if redo else "") + f"[reused {source}] {summary_line(record)}")
             continue
@@ -429,7 +437,7 @@ def run_suite(
             record.setdefault("wall_seconds", time.perf_counter() - started)
             action = "ran"
         write_json_atomic(record, path)
-        if record["status"] == "ok":  # a failed cell keeps its checkpoints: the next run resumes from them
+        if record["status"] == "ok" and not keep_checkpoints:  # a failed cell keeps them: the next run resumes
             remove_checkpoints(out, cell, plan["fingerprint"])
         outcomes.append(CellOutcome(cell, action, record["status"], path, record, redo))
         say(("[redo: " + redo + "] " if redo else "") + summary_line(record))

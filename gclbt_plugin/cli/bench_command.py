@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="another suite's --out folder: a cell with no result here whose configuration, seeds, "
                         "splits, probe and --device match a finished cell there (same fingerprint) is copied, not "
                         "run; the copy names its source under reused_from (repeatable)")
+    parser.add_argument("--keep-checkpoints", action="store_true",
+                        help="keep each finished cell's final checkpoints (OUT/checkpoints/<cell id>/, one per seed) "
+                        "so that its models can be probed again (benchmarks/probe_check.py --cell); by default "
+                        "they are removed")
     parser.add_argument("--list", action="store_true", help="list the suite's cells and exit")
     parser.add_argument("--offline", action="store_true",
                         help="skip cells whose dataset is not in the cache or mirror instead of downloading")
@@ -147,6 +151,7 @@ def _suite(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             probe=args.probe,
             reuse=args.reuse,
+            keep_checkpoints=args.keep_checkpoints,
         )
     except NotASuiteFolderError as error:  # raised before any cell runs or anything is written
         raise UsageError(
