@@ -418,8 +418,8 @@ def run_suite(
             source, found = reusable[plan["fingerprint"]]
             record = reused_record(plan, source, found)
             write_json_atomic(record, path)
-            if not keep_checkpoints:  # of an interrupted run of this cell
-                remove_checkpoints(out, cell, plan["fingerprint"])
+            # of an interrupted run of this cell: not the models of the reused record, so never kept
+            remove_checkpoints(out, cell, plan["fingerprint"])
             outcomes.append(CellOutcome(cell, "reused", "ok", path, record, redo))
             say(("[redo: " + redo + "] " if redo else "") + f"[reused {source}] {summary_line(record)}")
             continue
