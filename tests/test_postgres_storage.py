@@ -135,10 +135,12 @@ def test_postgres_two_workers_finish_n_trials_without_losing_any(storage, study_
 
 
 def test_postgres_trial_of_a_killed_worker_is_retried_by_the_other(storage, study_name, start_worker):
-    # Heartbeat every second, stale after one more: a trial (~2 s of 80 epochs) outlasts the grace
-    # period, so the survivor fails the dead trial and takes its retry before the study holds 4 trials.
+    # Heartbeat every second, stale after one more. The survivor starts once the doomed worker is dead:
+    # its start-up (seconds) outlasts the grace period, so it fails the dead trial and takes its retry.
+    # (Started side by side, a worker starved of CPU for over a second -- e.g. beside other jobs -- could
+    # have its own live trial failed by the other's stale-trial check: Optuna's heartbeat is a timeout.)
     args = ("--epochs", "80", "--n-trials", "4", "--heartbeat-interval", "1", "--grace-period", "1")
-    doomed, survivor = start_worker(0, *args), start_worker(1, *args)
+    doomed = start_worker(0, *args)
     deadline = time.monotonic() + 60
     while True:  # wait until the doomed worker is inside its first trial
         assert doomed.poll() is None and time.monotonic() < deadline, doomed.communicate()
@@ -152,6 +154,7 @@ def test_postgres_trial_of_a_killed_worker_is_retried_by_the_other(storage, stud
     killed = running[0]
     doomed.send_signal(signal.SIGKILL)
     doomed.communicate()
+    survivor = start_worker(1, *args)
     out, err = survivor.communicate(timeout=120)
     assert survivor.returncode == 0, (out, err)
 
