@@ -503,6 +503,18 @@ def test_keep_checkpoints_leaves_each_seeds_final_checkpoint_and_they_reproduce_
     assert again.action == "cached" and len(list(folder.rglob("*.pt"))) == 2  # a cached cell keeps them too
 
 
+def test_keep_checkpoints_removes_the_earlier_epochs_fallback_files(run, tmp_path: Path):
+    from gclbt_plugin.training.checkpoint import previous_path
+
+    (outcome,) = run(_two_seed_suite(), tmp_path, keep_checkpoints=True)
+    finals = sorted((tmp_path / "checkpoints" / "gbt-Cora").rglob("*.pt"))
+    for final in finals:  # as a run checkpointed more than once leaves them (atomic_save's fallback)
+        previous_path(final).write_bytes(final.read_bytes())
+    (again,) = run(_two_seed_suite(), tmp_path, keep_checkpoints=True)
+    assert again.action == "cached"
+    assert sorted((tmp_path / "checkpoints" / "gbt-Cora").rglob("*.pt*")) == finals
+
+
 def test_cell_models_refuses_a_checkpoint_of_another_epoch_and_a_missing_seed(
     run, tmp_path: Path, shared_datasets_dir: Path, dataset_cache: Path
 ):

@@ -6,7 +6,7 @@ Layout of an output folder::
     OUT/logs/<cell id>.log     # the cell process's stderr (isolated runs)
     OUT/suite.json             # the suite's name, description and cell ids of the last run
     OUT/checkpoints/<cell id>/<fingerprint>/  # training checkpoints of an unfinished cell's plan
-                                              # (and of a finished one with keep_checkpoints)
+                                              # (a finished one's final ones with keep_checkpoints)
 
 Re-running skips every cell whose file parses, has status ``ok``, holds the expected keys and
 carries the fingerprint of the current plan; anything else (a missing file, a partial or
@@ -52,6 +52,7 @@ from gclbt_plugin.data import available_offline
 from gclbt_plugin.experiment import epoch_time_text
 from gclbt_plugin.files import write_json_atomic
 from gclbt_plugin.recipes.build import augmenter_revisions, revision_fingerprint_parts
+from gclbt_plugin.training.checkpoint import previous_path
 
 #: Minutes of training between two checkpoints of a cell's seed (:func:`checkpoint_dir`).
 CHECKPOINT_MINUTES = 5.0
@@ -116,6 +117,18 @@ def remove_checkpoints(out_dir: str | os.PathLike, cell: Cell, fingerprint: str)
             parent.rmdir()
         except OSError:  # not empty (another plan's checkpoints) or already gone
             break
+
+
+def settle_checkpoints(out_dir: str | os.PathLike, cell: Cell, fingerprint: str, *, keep: bool) -> None:
+    """What a finished plan leaves of its checkpoints: nothing, or with ``keep`` each seed's final
+    checkpoint only -- its ``<file>.prev`` (the fallback of :func:`gclbt_plugin.training.checkpoint.atomic_save`
+    while training could still be killed, an earlier epoch's weights) is removed, halving the disk."""
+    if not keep:
+        remove_checkpoints(out_dir, cell, fingerprint)
+        return
+    folder = checkpoint_dir(out_dir, cell, fingerprint)
+    for final in folder.glob("*.pt"):
+        previous_path(final).unlink(missing_ok=True)
 
 
 def plan_cell(
@@ -408,8 +421,8 @@ def run_suite(
         path = cell_path(out, cell)
         record, problem = read_cell_file(path, plan["fingerprint"])
         if record is not None:
-            if not keep_checkpoints:  # left by a run stopped before its clean-up
-                remove_checkpoints(out, cell, plan["fingerprint"])
+            # left by a run stopped before its clean-up
+            settle_checkpoints(out, cell, plan["fingerprint"], keep=keep_checkpoints)
             outcomes.append(CellOutcome(cell, "cached", "ok", path, record))
             say(f"[cached] {summary_line(record)}")
             continue
@@ -437,8 +450,8 @@ def run_suite(
             record.setdefault("wall_seconds", time.perf_counter() - started)
             action = "ran"
         write_json_atomic(record, path)
-        if record["status"] == "ok" and not keep_checkpoints:  # a failed cell keeps them: the next run resumes
-            remove_checkpoints(out, cell, plan["fingerprint"])
+        if record["status"] == "ok":  # a failed cell keeps them all: the next run resumes
+            settle_checkpoints(out, cell, plan["fingerprint"], keep=keep_checkpoints)
         outcomes.append(CellOutcome(cell, action, record["status"], path, record, redo))
         say(("[redo: " + redo + "] " if redo else "") + summary_line(record))
     bar.close()
