@@ -25,6 +25,10 @@ record's per-split accuracies (the report says how far it is off) before the ref
 
     OMP_NUM_THREADS=1 python benchmarks/probe_check.py --cell OUT/cells/gbt-Facebook.json \
         --checkpoints OUT/checkpoints/gbt-Facebook --data-mirror MIRROR --out DIR --reference
+
+``--seeds 0 1`` probes only those seeds of the cell (a large graph takes minutes per seed).
+``probe.json`` and ``probe.md`` are rewritten after each case, so a run stopped part-way keeps the
+cases it finished.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from gclbt_plugin.benchmarking.kept_models import cell_models
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.evaluation import PROBES, evaluate_embeddings, make_splits
 from gclbt_plugin.experiment import embed, normalize_features, resolve_config
+from gclbt_plugin.files import write_json_atomic
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.training import train
 
@@ -79,10 +84,22 @@ def cell_embeddings(record: dict, checkpoints: Path, mirror: str | None):
         raise SystemExit(f"--cell {record.get('cell', {}).get('id', '')}: {error}") from None
 
 
+def select_seeds(record: dict, seeds: list[int] | None) -> dict:
+    """The record with only the runs of ``seeds`` (all when ``None``), in the record's order."""
+    if seeds is None:
+        return record
+    recorded = [run["seed"] for run in record["runs"]]
+    unknown = sorted(set(seeds) - set(recorded))
+    if unknown:
+        raise SystemExit(f"--seeds {' '.join(map(str, unknown))}: not in the cell's record; its seeds are "
+                         f"{' '.join(map(str, recorded))}")
+    return {**record, "runs": [run for run in record["runs"] if run["seed"] in seeds]}
+
+
 def embedding_sources(args):
     """``(case, z, y, splits, training seconds, (probe, recorded test accuracies) or None)`` per case."""
     if args.cell:
-        record = json.loads(Path(args.cell).read_text())
+        record = select_seeds(json.loads(Path(args.cell).read_text()), args.seeds)
         name = f"{record['method']}:{record['dataset']}:{record['epochs']}"
         for seed, z, y, splits, seconds, recorded in cell_embeddings(record, Path(args.checkpoints), args.data_mirror):
             yield f"{name} seed {seed}", z, y, splits, seconds, recorded
@@ -113,11 +130,59 @@ def sklearn_cv_reference(z: torch.Tensor, y: torch.Tensor, splits) -> list[float
     return accuracies
 
 
+def render_command(args) -> str:
+    """The command line that reproduces this run (paths as given)."""
+    source = f"--cell {args.cell} --checkpoints {args.checkpoints}" if args.cell else f"--cases {' '.join(args.cases)}"
+    if args.seeds is not None:
+        source += f" --seeds {' '.join(map(str, args.seeds))}"
+    if args.data_mirror:
+        source += f" --data-mirror {args.data_mirror}"
+    if args.reference:
+        source += f" --reference --reference-splits {args.reference_splits}"
+    return f"OMP_NUM_THREADS={args.threads} python benchmarks/probe_check.py {source} --out {args.out}"
+
+
+def write_report(out: Path, args, machine: str, rows: list[dict]) -> None:
+    """``probe.json`` and ``probe.md`` for the cases finished so far, each replaced atomically."""
+    write_json_atomic({"machine": machine, "command": render_command(args), "rows": rows}, out / "probe.json")
+    names = list(PROBES) + (["sklearn-cv"] if args.reference else [])
+    lines = ["# Linear-probe cost and agreement (20 random 10/10/80 splits, whole grid)", "",
+             f"Machine: {machine}. Command: `{render_command(args)}`.", "",
+             "| case (method:dataset:epochs) | N x d (train nodes) | "
+             + " | ".join(f"{n} test % | {n} s" for n in names) + " |",
+             "|---|---|" + "---|---|" * len(names)]
+    for row in rows:
+        cells = []
+        for name in names:
+            p = row["probes"][name]
+            cells += [f"{p['test_mean']:.2f} ± {p['test_std']:.2f}", f"{p['seconds']:.1f}"]
+        shape = f"{row['nodes']} x {row['dim']} ({row['train_nodes']})"
+        lines.append(f"| {row['case']} | {shape} | " + " | ".join(cells) + " |")
+    if args.reference:
+        k = args.reference_splits
+        lines += ["", f"On the first {k} splits only (the reference's 5-fold x 20 C x one-vs-rest search is slow), "
+                  "test %:", "", "| case | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for row in rows:
+            values = [row["probes"][n].get(f"test_mean_first_{k}", row["probes"][n]["test_mean"]) for n in names]
+            lines.append(f"| {row['case']} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+    if args.cell:
+        lines += ["", "The cell's probe recomputed on the models rebuilt from their checkpoints, test %:", "",
+                  "| case | probe | recorded | recomputed | largest per-split gap (points) |", "|---|---|---|---|---|"]
+        for row in rows:
+            r = row["reproduction"]
+            lines.append(f"| {row['case']} | {r['probe']} | {r['recorded_mean']:.2f} | {r['recomputed_mean']:.2f} "
+                         f"| {r['max_split_gap']:.2f} |")
+    markdown = out / "probe.md"
+    partial = markdown.with_name(f".{markdown.name}.tmp")
+    partial.write_text("\n".join(lines) + "\n")
+    partial.replace(markdown)
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=CASES, metavar="METHOD:DATASET:EPOCHS")
     parser.add_argument("--cell", help="a finished cell's record (cells/NAME.json): probe its models instead")
     parser.add_argument("--checkpoints", help="with --cell: the folder holding the cell's final checkpoints")
+    parser.add_argument("--seeds", nargs="+", type=int, help="with --cell: probe only these seeds (default: all)")
     parser.add_argument("--data-mirror", default=None)
     parser.add_argument("--out", required=True, help="folder for probe.json and probe.md")
     parser.add_argument("--save", help="folder for the embeddings (.pt: z, y, splits)")
@@ -128,9 +193,12 @@ def main() -> None:
     args = parser.parse_args()
     if (args.cell is None) != (args.checkpoints is None):
         parser.error("--cell and --checkpoints go together")
+    if args.seeds is not None and args.cell is None:
+        parser.error("--seeds goes with --cell")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.processor() or platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}"
     rows = []
     for case, z, y, splits, train_seconds, recorded in embedding_sources(args):
         if args.save:
@@ -166,39 +234,7 @@ def main() -> None:
                 ours[f"test_mean_first_{k}"] = float(np.mean(ours["test_per_split"][:k]))
             print(case, "sklearn-cv", row["probes"]["sklearn-cv"], flush=True)
         rows.append(row)
-    machine = f"{platform.processor() or platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}"
-    (out / "probe.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
-    names = list(PROBES) + (["sklearn-cv"] if args.reference else [])
-    source = f"--cell {args.cell} --checkpoints {args.checkpoints}" if args.cell else f"--cases {' '.join(args.cases)}"
-    lines = ["# Linear-probe cost and agreement (20 random 10/10/80 splits, whole grid)", "",
-             f"Machine: {machine}. Command: `OMP_NUM_THREADS={args.threads} python benchmarks/probe_check.py "
-             f"{source}{f' --reference --reference-splits {args.reference_splits}' if args.reference else ''}`.", "",
-             "| case (method:dataset:epochs) | N x d (train nodes) | "
-             + " | ".join(f"{n} test % | {n} s" for n in names) + " |",
-             "|---|---|" + "---|---|" * len(names)]
-    for row in rows:
-        cells = []
-        for name in names:
-            p = row["probes"][name]
-            cells += [f"{p['test_mean']:.2f} ± {p['test_std']:.2f}", f"{p['seconds']:.1f}"]
-        shape = f"{row['nodes']} x {row['dim']} ({row['train_nodes']})"
-        lines.append(f"| {row['case']} | {shape} | " + " | ".join(cells) + " |")
-    if args.reference:
-        k = args.reference_splits
-        lines += ["", f"On the first {k} splits only (the reference's 5-fold x 20 C x one-vs-rest search is slow), "
-                  "test %:", "", "| case | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        for row in rows:
-            values = [row["probes"][n].get(f"test_mean_first_{k}", row["probes"][n]["test_mean"]) for n in names]
-            lines.append(f"| {row['case']} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
-    if args.cell:
-        lines += ["", "The cell's probe recomputed on the models rebuilt from their checkpoints, test %:", "",
-                  "| case | probe | recorded | recomputed | largest per-split gap (points) |", "|---|---|---|---|---|"]
-        for row in rows:
-            r = row["reproduction"]
-            lines.append(f"| {row['case']} | {r['probe']} | {r['recorded_mean']:.2f} | {r['recomputed_mean']:.2f} "
-                         f"| {r['max_split_gap']:.2f} |")
-    (out / "probe.md").write_text("\n".join(lines) + "\n")
-
+        write_report(out, args, machine, rows)
 
 if __name__ == "__main__":
     main()
