@@ -144,10 +144,11 @@ def render_command(args) -> str:
 
 def write_report(out: Path, args, machine: str, rows: list[dict]) -> None:
     """``probe.json`` and ``probe.md`` for the cases finished so far, each replaced atomically."""
-    write_json_atomic({"machine": machine, "command": render_command(args), "rows": rows}, out / "probe.json")
+    command = render_command(args)
+    write_json_atomic({"machine": machine, "command": command, "rows": rows}, out / "probe.json")
     names = list(PROBES) + (["sklearn-cv"] if args.reference else [])
     lines = ["# Linear-probe cost and agreement (20 random 10/10/80 splits, whole grid)", "",
-             f"Machine: {machine}. Command: `{render_command(args)}`.", "",
+             f"Machine: {machine}. Command: `{command}`.", "",
              "| case (method:dataset:epochs) | N x d (train nodes) | "
              + " | ".join(f"{n} test % | {n} s" for n in names) + " |",
              "|---|---|" + "---|---|" * len(names)]
@@ -176,6 +177,7 @@ def write_report(out: Path, args, machine: str, rows: list[dict]) -> None:
     partial = markdown.with_name(f".{markdown.name}.tmp")
     partial.write_text("\n".join(lines) + "\n")
     partial.replace(markdown)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -235,6 +237,7 @@ def main() -> None:
             print(case, "sklearn-cv", row["probes"]["sklearn-cv"], flush=True)
         rows.append(row)
         write_report(out, args, machine, rows)
+
 
 if __name__ == "__main__":
     main()
