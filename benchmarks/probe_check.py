@@ -46,7 +46,7 @@ from gclbt_plugin.benchmarking.kept_models import cell_models
 from gclbt_plugin.data import load_dataset
 from gclbt_plugin.evaluation import PROBES, evaluate_embeddings, make_splits
 from gclbt_plugin.experiment import embed, normalize_features, resolve_config
-from gclbt_plugin.files import write_json_atomic
+from gclbt_plugin.files import write_json_atomic, write_text_atomic
 from gclbt_plugin.recipes.build import build_model
 from gclbt_plugin.training import train
 
@@ -173,10 +173,7 @@ def write_report(out: Path, args, machine: str, rows: list[dict]) -> None:
             r = row["reproduction"]
             lines.append(f"| {row['case']} | {r['probe']} | {r['recorded_mean']:.2f} | {r['recomputed_mean']:.2f} "
                          f"| {r['max_split_gap']:.2f} |")
-    markdown = out / "probe.md"
-    partial = markdown.with_name(f".{markdown.name}.tmp")
-    partial.write_text("\n".join(lines) + "\n")
-    partial.replace(markdown)
+    write_text_atomic("\n".join(lines) + "\n", out / "probe.md")
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
-"""Output files: check a location before the work, write JSON atomically, fall back when it fails.
+"""Output files: check a location before the work, write text and JSON atomically, fall back when it fails.
 
 Every output location a command is given (``--output``, ``--checkpoint-dir``, ``--out``, a
 SQLite ``--storage`` file, ...) is checked *before* any training with
 :func:`check_output_file` / :func:`check_output_dir`: nothing is created, the nearest existing
-folder on the path must be a writable folder. Results are written with
-:func:`write_json_atomic` (temporary file, then ``os.replace``), so a failed write never leaves a
-half-written file; non-finite floats become ``null`` so the file is valid JSON.
+folder on the path must be a writable folder. Results and reports are written with
+:func:`write_text_atomic` / :func:`write_json_atomic` (temporary file, then ``os.replace``), so a
+failed write never leaves a half-written file; non-finite floats become ``null`` so the file is
+valid JSON.
 
 Example:
     >>> check_output_file("results/gbt-Cora.json", "--output")
@@ -126,23 +127,33 @@ def make_temporary_file(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
-def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``.
+def write_text_atomic(text: str, path: str | os.PathLike) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it and ``os.replace``.
 
-    Missing folders are created; NaN and infinities are written as ``null`` (:func:`json_safe`);
-    objects JSON does not know are written as their ``str``. On any failure nothing is left behind.
+    Missing folders are created. A reader sees the old file or the new one, never a part of it;
+    on any failure (disk full, interrupt) the temporary file is removed and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = make_temporary_file(path)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(json_safe(obj), handle, indent=2, sort_keys=False, default=str, allow_nan=False)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(obj: Any, path: str | os.PathLike) -> None:
+    """Write ``obj`` as indented JSON to ``path`` with :func:`write_text_atomic`.
+
+    NaN and infinities are written as ``null`` (:func:`json_safe`); objects JSON does not know are
+    written as their ``str``. The object is serialised before anything is written, so an object
+    that cannot be serialised leaves no file behind.
+    """
+    text = json.dumps(json_safe(obj), indent=2, sort_keys=False, default=str, allow_nan=False)
+    write_text_atomic(text + "\n", path)
 
 
 def write_fallback_json(obj: Any, name: str) -> Path:

@@ -1,4 +1,4 @@
-"""Output locations checked before any work; JSON results valid even with NaN; the fallback file."""
+"""Output locations checked before any work; atomic text and JSON writes (NaN as null); the fallback file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import stat
 
 import pytest
 
+from gclbt_plugin import files
 from gclbt_plugin.errors import UsageError
-from gclbt_plugin.files import check_output_dir, check_output_file, write_fallback_json, write_json_atomic
+from gclbt_plugin.files import (
+    check_output_dir,
+    check_output_file,
+    write_fallback_json,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 
 def test_check_output_file_accepts_a_new_file_in_missing_folders_without_creating_them(tmp_path):
@@ -67,3 +74,34 @@ def test_write_json_atomic_gives_the_file_the_mode_a_plain_open_would(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "result.json").stat().st_mode) == 0o640
+
+
+def test_write_text_atomic_leaves_the_old_file_and_no_temporary_file_when_the_replace_fails(tmp_path, monkeypatch):
+    path = tmp_path / "probe.md"
+    path.write_text("old report\n")
+
+    def disk_full(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_text_atomic("new report\n", path)
+    assert path.read_text() == "old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.md"]
+
+
+def test_write_text_atomic_creates_missing_folders_and_replaces_the_file(tmp_path):
+    path = tmp_path / "a" / "b" / "results.md"
+    write_text_atomic("first\n", path)
+    write_text_atomic("second\n", path)
+    assert path.read_text() == "second\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.md"]
+
+
+def test_write_json_atomic_leaves_the_old_file_when_the_object_cannot_be_serialised(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text('{"a": 1}\n')
+    with pytest.raises(TypeError):
+        write_json_atomic({("tuple", "key"): 1}, path)
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]

@@ -10,6 +10,7 @@ and the source; the published protocol may differ from ours, so both are shown.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from gclbt_plugin.benchmarking.paired import PairedAccuracies, compare_cells, co
 from gclbt_plugin.benchmarking.runner import plan_cell
 from gclbt_plugin.benchmarking.suite import Suite, load_suite
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
+from gclbt_plugin.files import write_json_atomic, write_text_atomic
 
 #: Our registry names -> the method display names used as keys of ``published.yaml``.
 METHOD_DISPLAY = {"grace": "GRACE", "gca": "GCA", "bgrl": "BGRL", "gbt": "G-BT", "gclbt": "GCL-BT"}
@@ -564,11 +566,12 @@ CSV_FIELDS = [f for f in Row.__dataclass_fields__]
 
 
 def write_csv(report: Report, path: str | os.PathLike) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for row in report.rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in report.rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
+    write_text_atomic(buffer.getvalue(), path)
 
 
 def _grouped(rows: list[Row]) -> tuple[list[str], list[str]]:
@@ -673,7 +676,7 @@ def write_report(
     out = Path(out_dir) if out_dir is not None else Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = write_plots(report, out) if plots else []
-    (out / "results.md").write_text(render_markdown(report, written))
+    write_text_atomic(render_markdown(report, written), out / "results.md")
     write_csv(report, out / "results.csv")
     document = {
         "title": report.title,
@@ -683,5 +686,5 @@ def write_report(
         "unreadable": [{"file": f, "error": e} for f, e in report.unreadable],
         "sources": report.sources(),
     }
-    (out / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_json_atomic(document, out / "results.json")
     return report

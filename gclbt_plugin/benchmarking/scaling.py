@@ -28,7 +28,7 @@ import torch
 
 from gclbt_plugin.benchmarking.cell import peak_rss_mb
 from gclbt_plugin.config import config_fingerprint
-from gclbt_plugin.files import write_json_atomic
+from gclbt_plugin.files import write_json_atomic, write_text_atomic
 
 #: Benchmarked variants: registry method + overrides (+ the known cost exponent used before any
 #: measurement exists: InfoNCE compares all N^2 node pairs).
@@ -480,10 +480,10 @@ def write_scaling_report(records: list[dict[str, Any]], out_dir: str | os.PathLi
         lines.append(f"| {variant} | {sizes} | {time_b} | {mem_b} | {share} |")
     lines += ["", "Memory exponent: of the peak memory above the process's size after imports.", "",
               "![scaling](scaling.png)", ""]
-    (out / "scaling.md").write_text("\n".join(lines))
+    write_text_atomic("\n".join(lines), out / "scaling.md")
     document = {"records": records, "summary": {k: {**v, "skipped": {str(n): why for n, why in v["skipped"].items()}}
                                                 for k, v in summary.items()}}
-    (out / "scaling.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_json_atomic(document, out / "scaling.json")
     return summary
 
 

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from optuna.exceptions import ExperimentalWarning
 
 from gclbt_plugin.config import TUNED_SOURCE_PREFIX
 from gclbt_plugin.experiment import ExperimentResult, resolve_config, run_experiment
+from gclbt_plugin.files import write_json_atomic, write_text_atomic
 from gclbt_plugin.recipes.build import augmenter_revisions
 from gclbt_plugin.tuning.search_space import apply_params
 from gclbt_plugin.tuning.study import study_augmenter_revisions, trial_counts
@@ -121,8 +121,7 @@ def export_config(study: optuna.Study, path: str | os.PathLike) -> Path:
         f"# Train it with: gclbt train --config {Path(path).name}\n"
     )
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + yaml.safe_dump(document, sort_keys=False, default_flow_style=None))
+    write_text_atomic(header + yaml.safe_dump(document, sort_keys=False, default_flow_style=None), path)
     return path
 
 
@@ -287,8 +286,5 @@ def report_study(
         skipped_plots=skipped,
         **retraining,
     )
-    target = output_dir / "report.json"
-    partial = target.with_name(f".{target.name}.tmp")
-    partial.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-    os.replace(partial, target)
+    write_json_atomic(report.to_dict(), output_dir / "report.json")
     return report
