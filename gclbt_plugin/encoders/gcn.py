@@ -67,8 +67,9 @@ class GCN(Encoder):
             ``torch_geometric.nn.norm`` name (``"batch_norm"``; ``"layer_norm"``, which by PyG's
             default normalises over the whole graph: pass ``norm_kwargs={"mode": "node"}`` for a
             per-node LayerNorm), an instance (copied per layer) or ``None``. (default: ``None``)
-        norm_kwargs (dict, optional): keywords of the normalisation's constructor; BGRL and
-            Graph Barlow Twins use ``{"momentum": 0.01}`` with ``"batch_norm"``. (default: ``None``)
+        norm_kwargs (dict, optional): keywords of the normalisation's constructor; with
+            ``"batch_norm"`` Graph Barlow Twins uses ``{"momentum": 0.01}``, BGRL ``{"momentum": 0.99}``
+            (torch's meaning: the weight of the newest batch in the running statistics). (default: ``None``)
         dropout (float): dropout probability on hidden outputs. (default: ``0.0``)
         cached (bool): cache the normalised adjacency of the first graph seen (transductive
             training on one fixed graph only; call :meth:`reset_parameters` to clear it).
