@@ -1,7 +1,8 @@
-"""Shared fixtures: the offline dataset mirror, a session cache, and Cora loaded from them."""
+"""Shared fixtures: the offline dataset mirror, a session cache, Cora loaded from them, benchmark scripts."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -36,3 +37,16 @@ def dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cora(shared_datasets_dir: Path, dataset_cache: Path) -> LoadedDataset:
     """Cora (Planetoid public split) loaded through ``load_dataset`` from the mirror."""
     return load_dataset("Cora", cache_dir=dataset_cache, mirror=shared_datasets_dir)
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """Import a script of ``benchmarks/`` (a folder of scripts, not a package) by name, e.g. ``"probe_check"``."""
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

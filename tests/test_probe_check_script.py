@@ -1,20 +1,13 @@
 """benchmarks/probe_check.py: the seed selection and the command it records for its report."""
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "probe_check.py"
-
 
 @pytest.fixture(scope="module")
-def probe_check():
-    spec = importlib.util.spec_from_file_location("probe_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def probe_check(load_benchmark):
+    return load_benchmark("probe_check")
 
 
 RECORD = {"method": "gclbt", "runs": [{"seed": 0, "epochs": 5}, {"seed": 1, "epochs": 5}, {"seed": 2, "epochs": 5}]}

@@ -1,24 +1,17 @@
 """benchmarks/probe_curve.py: probes along the recipe's full schedule, and the end of the curve is the cell."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 from torch_geometric.data import Data
 
 from gclbt_plugin.experiment import run_experiment
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "probe_curve.py"
 OVERRIDES = [{"epochs": 4, "encoder": {"hidden_channels": 16, "out_channels": 8}}]
 
 
 @pytest.fixture(scope="module")
-def probe_curve():
-    spec = importlib.util.spec_from_file_location("probe_curve", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def probe_curve(load_benchmark):
+    return load_benchmark("probe_curve")
 
 
 def _graph() -> Data:
