@@ -21,11 +21,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
-from gclbt_plugin.experiment import evaluate_model, prepare_data, resolve_config, train_model, use_sparse_features
+from gclbt_plugin.experiment import build_seeded_model, dataset_config, evaluate_model, prepare_data, train_model
 from gclbt_plugin.files import write_json_atomic
-from gclbt_plugin.recipes.build import build_model
 
 
 class _LastMarkReached(Exception):
@@ -47,13 +44,10 @@ def probe_curve(method: str, dataset: Any, seed: int, marks: Sequence[int], *, o
     Returns one ``{"seed", "epoch", "test", "val", "seconds"}`` row per mark (accuracies in %, means
     over the dataset's splits: the public split, or ``num_splits`` random ones as in a cell).
     """
-    config = resolve_config(method, dataset if isinstance(dataset, str) else None, list(overrides))
+    config = dataset_config(method, dataset, overrides)
     marks = check_marks(marks, config["epochs"])
     data = prepare_data(dataset, config, num_splits=num_splits, device="cpu", data_mirror=data_mirror)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed + 1)
-    model = build_model(config, data.num_features, generator=generator)
-    data = use_sparse_features(data, model, "auto")
+    model, generator, data = build_seeded_model(config, data, seed)
     rows: list[dict] = []
     start = time.perf_counter()
 

@@ -269,6 +269,32 @@ def use_sparse_features(data: PreparedData, model: ContrastModel, sparse_feature
     return data
 
 
+def dataset_config(
+    method: str, dataset: str | LoadedDataset | Data, overrides: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """:func:`resolve_config` for ``dataset`` as :func:`run_experiment` names it: a dataset name
+    (canonicalised), a loaded dataset's name, or no name for a bare PyG ``Data`` (the method's defaults)."""
+    name = dataset.name if isinstance(dataset, LoadedDataset) else None
+    if isinstance(dataset, str):
+        name = canonical_name(dataset)
+    return resolve_config(method, name, overrides)
+
+
+def build_seeded_model(
+    config: dict[str, Any], data: PreparedData, seed: int, sparse_features: bool | str = "auto"
+) -> tuple[ContrastModel, torch.Generator, PreparedData]:
+    """Step 2 for model seed ``seed``: ``(model, generator, data)`` as every run of this package draws them.
+
+    ``torch.manual_seed(seed)`` draws the initialisation, a generator seeded ``seed + 1`` on the data's
+    device the augmentations; the model is on the data's device and ``data`` has sparse features
+    when asked (:func:`use_sparse_features`).
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=data.x.device).manual_seed(seed + 1)
+    model = build_model(config, data.num_features, generator=generator).to(data.x.device)
+    return model, generator, use_sparse_features(data, model, sparse_features)
+
+
 def probe_options(data: PreparedData, config: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of :func:`~gclbt_plugin.evaluation.evaluate_embeddings` for ``data`` and ``config``."""
     return {"protocol": data.protocol, "num_classes": data.num_classes, **(config.get("evaluation") or {})}
@@ -435,9 +461,9 @@ def run_experiment(
 ) -> ExperimentResult:
     """Train ``method`` on ``dataset`` once per seed and probe the frozen embeddings.
 
-    The steps, each callable on its own from Python: :func:`resolve_config` (the configuration),
-    :func:`prepare_data` (the graph and splits), :func:`~gclbt_plugin.recipes.build.build_model`
-    (the model), :func:`train_model`, :func:`evaluate_model`.
+    The steps, each callable on its own from Python: :func:`dataset_config` (the configuration),
+    :func:`prepare_data` (the graph and splits), :func:`build_seeded_model` (the model of a seed),
+    :func:`train_model`, :func:`evaluate_model`.
 
     Args:
         method (str): a registered method (``gclbt list methods``).
@@ -484,10 +510,7 @@ def run_experiment(
             checkpoint was saved; the same call resumes from it).
     """
     if config is None:
-        name = dataset.name if isinstance(dataset, LoadedDataset) else None
-        if isinstance(dataset, str):
-            name = canonical_name(dataset)
-        config = resolve_config(method, name, overrides)
+        config = dataset_config(method, dataset, overrides)
     check_config(config)
     if eval_every is not None and on_evaluation is None:
         raise ValueError("eval_every needs on_evaluation")
@@ -514,10 +537,7 @@ def run_experiment(
     total_seconds = 0.0
     revision_key = revision_fingerprint_parts(augmenter_revisions(config))
     for seed in seeds:
-        torch.manual_seed(seed)
-        generator = torch.Generator(device=torch_device).manual_seed(seed + 1)
-        model = build_model(config, data.num_features, generator=generator).to(torch_device)
-        data = use_sparse_features(data, model, sparse_features)
+        model, generator, data = build_seeded_model(config, data, seed, sparse_features)
         callback = None
         if eval_every is not None:
             callback = _periodic_probe(
